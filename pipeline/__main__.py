@@ -1,0 +1,5 @@
+"""``python -m pipeline``: the command line."""
+
+from .cli import main
+
+main()

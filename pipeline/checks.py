@@ -1,0 +1,309 @@
+"""Generate a resource's pandera schema from its Table Schema.
+
+The checks run on the raw cells (Arrow-backed strings, missing values already null) of a
+DataFrame whose index is the physical line of each row, so every failure pandera reports
+already carries its place in the file. Each check is one vectorised Arrow operation.
+Every check is named, and ``Finding`` says which error code and message it stands for.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pdr
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .package import Resource
+from .schema import (
+    CONTROL,
+    FORMAT_EXPECTED,
+    FORMATS,
+    FORMULA_START,
+    WHITESPACE,
+    anchored,
+    expected,
+    is_text,
+    lexically_valid,
+    parse_bound,
+    to_arrow,
+)
+
+_WS = "[" + re.escape(WHITESPACE) + "]"
+_WS_PATTERN = f"^{_WS}|{_WS}$"
+_FORMULA_PATTERN = "^[" + re.escape(FORMULA_START) + "]"
+_HYGIENE_PATTERN = f"{_WS_PATTERN}|{CONTROL}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a failed check means: its error code, the field it concerns and the message."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+def arrow_of(series: pd.Series) -> pa.Array:
+    return pa.array(series.array) if len(series) else pa.array([], pa.string())
+
+
+def _passes(series: pd.Series, result: pa.Array | pa.ChunkedArray) -> pd.Series:
+    """A pandera check result: missing cells pass, as Table Schema constraints skip them."""
+    values = pc.fill_null(result, True).to_numpy(zero_copy_only=False)
+    return pd.Series(values, index=series.index)
+
+
+def _vector(fn: Callable[[pa.Array], pa.Array]) -> Callable[[pd.Series], pd.Series]:
+    return lambda series: _passes(series, fn(arrow_of(series)))
+
+
+def _any_match(series: pd.Series, pattern: str) -> bool:
+    return bool(pc.any(pc.match_substring_regex(arrow_of(series), pattern)).as_py())
+
+
+def _is_nfc(series: pd.Series) -> pd.Series:
+    # Only the file's non-ASCII cells can fail; they are few, so Python may look at them.
+    arr = arrow_of(series)
+    ascii_ = pc.fill_null(pc.string_is_ascii(arr), True).to_numpy(zero_copy_only=False)
+    ok = ascii_.copy()
+    for i in np.flatnonzero(~ascii_):
+        ok[i] = unicodedata.is_normalized("NFC", series.iloc[i])
+    return pd.Series(ok, index=series.index)
+
+
+def _bound_check(spec: dict, key: str, bound: object) -> Callable[[pa.Array], pa.Array]:
+    compare = {
+        "minimum": pc.greater_equal,
+        "maximum": pc.less_equal,
+        "exclusiveMinimum": pc.greater,
+        "exclusiveMaximum": pc.less,
+    }[key]
+
+    def check(arr: pa.Array) -> pa.Array:
+        typed = to_arrow(arr, spec)
+        if pa.types.is_dictionary(typed.type):
+            typed = typed.cast(pa.string())
+        return compare(typed, pa.scalar(bound, typed.type))
+
+    return check
+
+
+_BOUND_WORDS = {
+    "minimum": "at least",
+    "maximum": "at most",
+    "exclusiveMinimum": "more than",
+    "exclusiveMaximum": "less than",
+}
+
+
+def field_checks(spec: dict, series: pd.Series, nfc: bool) -> list[tuple[pdr.Check, Finding]]:
+    """The checks of one field, each with what its failure means."""
+    name = spec["name"]
+    kind = spec.get("type", "string")
+    constraints = spec.get("constraints", {})
+    checks: list[tuple[pdr.Check, Finding]] = []
+
+    def add(check_name: str, fn: Callable[[pd.Series], pd.Series], code: str, message: str) -> None:
+        checks.append((pdr.Check(fn, name=check_name), Finding(code, message, name)))
+
+    if kind in ("string", "any"):
+        # One pass finds whether any cell is unclean; only then is each cause looked for.
+        if _any_match(series, _HYGIENE_PATTERN):
+            add(
+                "whitespace",
+                _vector(lambda a: pc.invert(pc.match_substring_regex(a, _WS_PATTERN))),
+                "whitespace",
+                "the cell starts or ends with white space; expected it trimmed",
+            )
+            add(
+                "control",
+                _vector(lambda a: pc.invert(pc.match_substring_regex(a, CONTROL))),
+                "control-character",
+                "the cell holds a control character (tab, line break, ...); expected none",
+            )
+        if is_text(spec) and _any_match(series, _FORMULA_PATTERN):
+            add(
+                "formula",
+                _vector(lambda a: pc.invert(pc.match_substring_regex(a, _FORMULA_PATTERN))),
+                "formula-injection",
+                "the text starts with =, +, - or @, which a spreadsheet would run as a formula; "
+                "expected another first character",
+            )
+        if not nfc:
+            add("nfc", _is_nfc, "unicode-normalization", "the text is not in Unicode NFC; expected NFC (run fmt)")
+    if kind not in ("string", "any") or spec.get("partialDate"):
+        add("type", _vector(lambda a: lexically_valid(a, spec)), "type-error", f"expected {expected(spec)}")
+    fmt = spec.get("format", "default")
+    if kind == "string" and fmt in FORMATS:
+        pattern = anchored(FORMATS[fmt])
+        add(
+            "format",
+            _vector(lambda a: pc.match_substring_regex(a, pattern)),
+            "type-error",
+            f"expected {FORMAT_EXPECTED[fmt]}",
+        )
+    if "enum" in constraints:
+        allowed = [str(v) for v in constraints["enum"]]
+        shown = ", ".join(allowed) if len(allowed) <= 20 else ", ".join(allowed[:20]) + ", …"
+        add("enum", _vector(lambda a: pc.is_in(a, pa.array(allowed))), "constraint-error", f"expected one of: {shown}")
+    if "pattern" in constraints:
+        pattern = anchored(constraints["pattern"])
+        add(
+            "pattern",
+            _vector(lambda a: pc.match_substring_regex(a, pattern)),
+            "constraint-error",
+            f"expected text matching the pattern {constraints['pattern']}",
+        )
+    if "minLength" in constraints:
+        n = constraints["minLength"]
+        add(
+            "minLength",
+            _vector(lambda a: pc.greater_equal(pc.utf8_length(a), n)),
+            "constraint-error",
+            f"expected at least {n} characters",
+        )
+    if "maxLength" in constraints:
+        n = constraints["maxLength"]
+        add(
+            "maxLength",
+            _vector(lambda a: pc.less_equal(pc.utf8_length(a), n)),
+            "constraint-error",
+            f"expected at most {n} characters",
+        )
+    for key, word in _BOUND_WORDS.items():
+        if key in constraints:
+            bound = parse_bound(kind, constraints[key])
+            add(
+                key,
+                _vector(_bound_check(spec, key, bound)),
+                "constraint-error",
+                f"expected a value {word} {constraints[key]}",
+            )
+    return checks
+
+
+def _key_values(frame: pd.DataFrame, fields: list[str]) -> pd.Series | pd.MultiIndex:
+    if len(fields) == 1:
+        return frame[fields[0]]
+    return pd.MultiIndex.from_frame(frame[fields])
+
+
+def _foreign_key(fields: list[str], target: pd.DataFrame, ref_fields: list[str]) -> Callable:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        present = frame[fields].notna().all(axis=1)
+        if not all(f in target for f in ref_fields):
+            return pd.Series(True, index=frame.index)
+        found = _key_values(frame, fields).isin(_key_values(target, ref_fields).dropna())
+        return pd.Series(np.asarray(found) | ~present.to_numpy(), index=frame.index)
+
+    return check
+
+
+def _sorted(fields: list[str], specs: dict[str, dict]) -> Callable:
+    """True on rows that do not sort before the row above them (by primary key)."""
+
+    def check(frame: pd.DataFrame) -> pd.Series:
+        n = len(frame)
+        ok = np.ones(n, bool)
+        if n < 2:
+            return pd.Series(ok, index=frame.index)
+        decided = np.zeros(n - 1, bool)
+        for name in fields:
+            values = to_arrow(arrow_of(frame[name]), specs[name])
+            if pa.types.is_dictionary(values.type):
+                values = values.cast(pa.string())
+            prev, cur = values[:-1], values[1:]
+            less = pc.fill_null(pc.less(cur, prev), False).to_numpy(zero_copy_only=False)
+            greater = pc.fill_null(pc.greater(cur, prev), False).to_numpy(zero_copy_only=False)
+            ok[1:] &= ~(less & ~decided)
+            decided |= less | greater
+        return pd.Series(ok, index=frame.index)
+
+    return check
+
+
+def _unique_key(fields: list[str]) -> Callable:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        present = frame[fields].notna().all(axis=1)
+        return ~(frame.duplicated(subset=fields, keep="first") & present)
+
+    return check
+
+
+def resource_schema(
+    resource: Resource, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], nfc: bool
+) -> tuple[pdr.DataFrameSchema, dict[tuple[str | None, str], Finding]]:
+    """The pandera schema of one resource's raw cells, keys and row order."""
+    findings: dict[tuple[str | None, str], Finding] = {}
+    pk = resource.primary_key
+    columns = {}
+    for spec in resource.fields:
+        name = spec["name"]
+        if name not in frame:
+            continue
+        constraints = spec.get("constraints", {})
+        checks = []
+        for check, finding in field_checks(spec, frame[name], nfc):
+            checks.append(check)
+            findings[(name, check.name)] = finding
+        in_pk = name in pk
+        findings[(name, "not_nullable")] = (
+            Finding("primary-key", "the primary key is empty; expected a value", name)
+            if in_pk
+            else Finding("constraint-error", "a value is required", name)
+        )
+        unique = bool(constraints.get("unique")) and pk != [name]
+        findings[(name, "field_uniqueness")] = Finding(
+            "unique-error", "the value repeats; expected unique values", name
+        )
+        columns[name] = pdr.Column(
+            nullable=not (constraints.get("required") or in_pk),
+            unique=unique,
+            report_duplicates="exclude_first",
+            checks=checks,
+        )
+
+    frame_checks = []
+    present_pk = [f for f in pk if f in frame]
+    specs = {spec["name"]: spec for spec in resource.fields}
+    if present_pk == pk and pk:
+        findings[(None, "multiple_fields_uniqueness")] = Finding(
+            "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
+        )
+        frame_checks.append(pdr.Check(_sorted(pk, specs), name="row-order"))
+        findings[(None, "row-order")] = Finding(
+            "row-order", f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)}", pk[0]
+        )
+    for key in resource.schema.get("uniqueKeys", []):
+        fields = [key] if isinstance(key, str) else list(key)
+        if all(f in frame for f in fields):
+            check_name = "unique-key:" + ",".join(fields)
+            frame_checks.append(pdr.Check(_unique_key(fields), name=check_name))
+            findings[(None, check_name)] = Finding(
+                "unique-error", f"the values of ({', '.join(fields)}) repeat; expected them unique", fields[0]
+            )
+    for fields, target_name, ref_fields in resource.foreign_keys():
+        target = frame if target_name == resource.name else frames.get(target_name)
+        if target is None or not all(f in frame for f in fields):
+            continue
+        check_name = f"foreign-key:{','.join(fields)}"
+        frame_checks.append(pdr.Check(_foreign_key(fields, target, ref_fields), name=check_name))
+        findings[(None, check_name)] = Finding(
+            "foreign-key",
+            f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",
+            fields[0],
+        )
+    schema = pdr.DataFrameSchema(
+        columns,
+        checks=frame_checks,
+        unique=pk if present_pk == pk and pk else None,
+        report_duplicates="exclude_first",
+        name=resource.name,
+    )
+    return schema, findings

@@ -1,0 +1,354 @@
+"""Read ``datapackage.json`` and its Table Schemas, and check them before any data is read.
+
+Every resource path is resolved inside the package root: absolute paths, ``..`` and URLs
+are refused, so validation never reads outside the package or touches the network.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from .report import Problem
+
+DESCRIPTOR = "datapackage.json"
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+URL_PATTERN = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+#: Table Schema types this validator checks, and the constraints each accepts.
+ORDERED_TYPES = {"integer", "number", "date", "datetime", "time", "year", "yearmonth"}
+SUPPORTED_TYPES = {"string", "boolean", "any"} | ORDERED_TYPES
+KNOWN_TYPES = SUPPORTED_TYPES | {"object", "array", "list", "duration", "geopoint", "geojson"}
+COMMON_CONSTRAINTS = {"required", "unique", "enum"}
+LENGTH_CONSTRAINTS = {"minLength", "maxLength"}
+BOUND_CONSTRAINTS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+STRING_FORMATS = {"default", "uri", "email", "uuid"}
+
+
+@dataclass
+class Resource:
+    """One tabular resource: where its CSV lies and the schema that describes it."""
+
+    name: str
+    path: str
+    file: Path
+    schema: dict
+    schema_path: str
+
+    @property
+    def fields(self) -> list[dict]:
+        return self.schema["fields"]
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.fields]
+
+    @property
+    def primary_key(self) -> list[str]:
+        key = self.schema.get("primaryKey", [])
+        return [key] if isinstance(key, str) else list(key)
+
+    @property
+    def missing_values(self) -> list[str]:
+        return list(self.schema.get("missingValues", [""]))
+
+    def foreign_keys(self) -> list[tuple[list[str], str, list[str]]]:
+        """Each foreign key as (fields, referenced resource name, referenced fields)."""
+        keys = []
+        for fk in self.schema.get("foreignKeys", []):
+            fields = _as_list(fk["fields"])
+            ref = fk["reference"]
+            keys.append((fields, ref.get("resource") or self.name, _as_list(ref["fields"])))
+        return keys
+
+
+@dataclass
+class Package:
+    """The descriptor with its resources resolved; only built when the descriptor is sound."""
+
+    root: Path
+    descriptor: dict
+    resources: list[Resource] = field(default_factory=list)
+
+    def resource(self, name: str) -> Resource:
+        return next(r for r in self.resources if r.name == name)
+
+
+def _as_list(value: str | list) -> list:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _locate(text: str, name: str) -> int | None:
+    """The line of the object whose ``"name"`` is ``name`` in a JSON text, to point at it."""
+    match = re.search(r'"name"\s*:\s*"' + re.escape(name) + '"', text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list[Problem]]:
+    """Parse a JSON file, turning every failure into a problem with its line and column."""
+    try:
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        return None, "", [Problem(code, rel, None, None, None, None, f"file not found: {rel}")]
+    except OSError as exc:
+        return None, "", [Problem(code, rel, None, None, None, None, f"cannot read {rel}: {exc.strerror}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        msg = f"not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file"
+        return None, "", [Problem(code, rel, line, None, None, None, msg)]
+    try:
+        return json.loads(text), text, []
+    except json.JSONDecodeError as exc:
+        msg = f"not valid JSON: {exc.msg}"
+        return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
+
+
+def resolve_inside(root: Path, path: object) -> tuple[Path | None, str | None]:
+    """Resolve a descriptor path inside the root, or say why it is refused."""
+    if not isinstance(path, str) or not path:
+        return None, "a path must be a non-empty string"
+    if URL_PATTERN.match(path):
+        return None, f"path {path!r} is a URL; only files inside the package are read"
+    posix = PurePosixPath(path)
+    if posix.is_absolute() or "\\" in path or ".." in posix.parts:
+        return None, f"path {path!r} must be relative and stay inside the package"
+    file = (root / posix).resolve()
+    if not file.is_relative_to(root.resolve()):
+        return None, f"path {path!r} leads outside the package"
+    return file, None
+
+
+def load_package(descriptor: Path) -> tuple[Package | None, list[Problem]]:
+    """Read and check the descriptor and every schema; the package is None when unusable."""
+    root = descriptor.parent
+    rel = descriptor.name
+    data, text, problems = read_json(descriptor, rel, "package-error")
+    if problems:
+        return None, problems
+    if not isinstance(data, dict):
+        return None, [Problem("package-error", rel, 1, 1, None, None, "the descriptor must be a JSON object")]
+    problems = _check_package_metadata(data, rel)
+    entries = data.get("resources")
+    if not isinstance(entries, list) or not entries:
+        problems.append(Problem("package-error", rel, None, None, None, None, "'resources' must be a non-empty list"))
+        return None, problems
+
+    resources: list[Resource] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        resource, found = _load_resource(root, rel, text, index, entry, seen)
+        problems += found
+        if resource is not None:
+            resources.append(resource)
+    by_name = {r.name: r for r in resources}
+    broken = {p.path for p in problems if p.code == "schema-error"}
+    for resource in resources:
+        if resource.schema_path not in broken:
+            problems += check_keys(resource, by_name)
+    if problems:
+        return None, problems
+    return Package(root=root, descriptor=data, resources=resources), []
+
+
+def _check_package_metadata(data: dict, rel: str) -> list[Problem]:
+    problems = []
+
+    def bad(message: str) -> None:
+        problems.append(Problem("package-error", rel, None, None, None, None, message))
+
+    name = data.get("name")
+    if name is not None and (not isinstance(name, str) or not NAME_PATTERN.match(name)):
+        bad("'name' must be lowercase letters, digits, '.', '-' or '_'")
+    version = data.get("version")
+    if version is not None and not (isinstance(version, str) and re.match(r"^\d+\.\d+\.\d+$", version)):
+        bad(f"'version' must be MAJOR.MINOR.PATCH, found {version!r}")
+    for key in ("licenses", "contributors", "sources", "keywords"):
+        if key in data and not isinstance(data[key], list):
+            bad(f"'{key}' must be a list")
+    for lic in data.get("licenses", []) if isinstance(data.get("licenses"), list) else []:
+        if not isinstance(lic, dict) or not (lic.get("name") or lic.get("path")):
+            bad("each license must be an object with a 'name' or a 'path'")
+    return problems
+
+
+def _load_resource(
+    root: Path, rel: str, text: str, index: int, entry: object, seen: set[str]
+) -> tuple[Resource | None, list[Problem]]:
+    if not isinstance(entry, dict):
+        return None, [Problem("resource-error", rel, None, None, None, None, f"resource {index} must be an object")]
+    name = entry.get("name")
+    line = _locate(text, name) if isinstance(name, str) else None
+
+    def bad(message: str, code: str = "resource-error") -> tuple[None, list[Problem]]:
+        return None, [Problem(code, rel, line, None, None, None, f"resource {name or index}: {message}")]
+
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        return bad("'name' must be lowercase letters, digits, '.', '-' or '_'")
+    if name in seen:
+        return bad("the name is used by another resource")
+    seen.add(name)
+    file, why = resolve_inside(root, entry.get("path"))
+    if file is None:
+        return bad(why or "")
+    if entry.get("format", "csv") != "csv" or not str(entry["path"]).endswith(".csv"):
+        return bad("only CSV resources (format 'csv', a .csv path) are supported")
+    schema_ref = entry.get("schema")
+    if isinstance(schema_ref, dict):
+        schema, schema_text, schema_rel = schema_ref, text, rel
+    elif isinstance(schema_ref, str):
+        schema_file, why = resolve_inside(root, schema_ref)
+        if schema_file is None:
+            return bad(f"schema {why}", "schema-error")
+        schema_rel = schema_ref
+        schema, schema_text, found = read_json(schema_file, schema_rel, "schema-error")
+        if found:
+            return None, found
+    else:
+        return bad("'schema' must be an inline Table Schema or the path of one", "schema-error")
+    found = check_schema(schema, schema_rel, schema_text)
+    resource = Resource(name, entry["path"], file, schema if isinstance(schema, dict) else {}, schema_rel)
+    return (None if found else resource), found
+
+
+def check_schema(schema: object, rel: str, text: str) -> list[Problem]:
+    """Check one Table Schema on its own: fields, types, constraints, formats, missing values."""
+    if not isinstance(schema, dict):
+        return [Problem("schema-error", rel, 1, 1, None, None, "a Table Schema must be a JSON object")]
+    fields = schema.get("fields")
+    if not isinstance(fields, list) or not fields:
+        return [Problem("schema-error", rel, None, None, None, None, "'fields' must be a non-empty list")]
+    problems: list[Problem] = []
+    names: set[str] = set()
+    for index, spec in enumerate(fields, start=1):
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+            problems.append(Problem("schema-error", rel, None, None, None, None, f"field {index} needs a name"))
+            continue
+        name = spec["name"]
+        line = _locate(text, name)
+        for message in _field_problems(spec):
+            problems.append(Problem("schema-error", rel, line, None, name, None, message))
+        if name in names:
+            problems.append(Problem("schema-error", rel, line, None, name, None, "field name used twice"))
+        names.add(name)
+    missing = schema.get("missingValues", [""])
+    if not isinstance(missing, list) or not all(isinstance(v, str) for v in missing):
+        problems.append(
+            Problem("schema-error", rel, None, None, None, None, "'missingValues' must be a list of strings")
+        )
+    return problems
+
+
+def _field_problems(spec: dict) -> list[str]:
+    from .schema import parse_bound  # the type parsers live with the types
+
+    kind = spec.get("type", "string")
+    if kind not in KNOWN_TYPES:
+        return [f"unknown type {kind!r}"]
+    if kind not in SUPPORTED_TYPES:
+        return [f"type {kind!r} is not supported in CSV resources of this package"]
+    problems = []
+    fmt = spec.get("format", "default")
+    if kind == "string" and fmt not in STRING_FORMATS:
+        problems.append(f"unknown string format {fmt!r}; expected one of {sorted(STRING_FORMATS)}")
+    if kind == "boolean":
+        for key in ("trueValues", "falseValues"):
+            values = spec.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                problems.append(f"'{key}' must be a list of strings")
+    constraints = spec.get("constraints", {})
+    if not isinstance(constraints, dict):
+        return [*problems, "'constraints' must be an object"]
+    allowed = set(COMMON_CONSTRAINTS)
+    if kind == "string":
+        allowed |= LENGTH_CONSTRAINTS | {"pattern"}
+    if kind in ORDERED_TYPES:
+        allowed |= BOUND_CONSTRAINTS
+    for key, value in constraints.items():
+        if key not in allowed:
+            problems.append(f"constraint {key!r} does not apply to type {kind!r}")
+        elif key in ("required", "unique") and not isinstance(value, bool):
+            problems.append(f"constraint {key!r} must be true or false")
+        elif key == "enum" and (not isinstance(value, list) or not value):
+            problems.append("constraint 'enum' must be a non-empty list")
+        elif key in LENGTH_CONSTRAINTS and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            problems.append(f"constraint {key!r} must be a non-negative integer")
+        elif key == "pattern":
+            problems += _pattern_problems(value)
+        elif key in BOUND_CONSTRAINTS and parse_bound(kind, value) is None:
+            problems.append(f"constraint {key!r} value {value!r} is not a valid {kind}")
+    return problems
+
+
+def _pattern_problems(pattern: object) -> list[str]:
+    """A pattern must compile in Python and in RE2, the engine that checks the cells."""
+    if not isinstance(pattern, str):
+        return ["constraint 'pattern' must be a string"]
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        return [f"pattern {pattern!r} does not compile: {exc}"]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        pc.match_substring_regex(pa.array([""]), f"^(?:{pattern})$")
+    except pa.ArrowInvalid as exc:
+        return [f"pattern {pattern!r} is not supported by RE2: {exc}"]
+    return []
+
+
+def check_keys(resource: Resource, by_name: dict[str, Resource]) -> list[Problem]:
+    """Primary, unique and foreign keys must name fields and resources that exist."""
+    rel = resource.schema_path
+    schema = resource.schema
+    names = set(resource.field_names)
+    problems = []
+
+    def bad(message: str) -> None:
+        problems.append(Problem("schema-error", rel, None, None, None, None, message))
+
+    def check_fields(value: object, what: str) -> list[str] | None:
+        if not (
+            isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
+        ):
+            bad(f"{what} must be a field name or a non-empty list of them")
+            return None
+        fields = _as_list(value)
+        for name in fields:
+            if name not in names:
+                bad(f"{what} names field {name!r}, which the schema does not have")
+        return fields
+
+    if "primaryKey" in schema:
+        check_fields(schema["primaryKey"], "primaryKey")
+    for key in schema.get("uniqueKeys", []):
+        check_fields(key, "a uniqueKey")
+    foreign = schema.get("foreignKeys", [])
+    if not isinstance(foreign, list):
+        bad("'foreignKeys' must be a list")
+        return problems
+    for fk in foreign:
+        if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
+            bad("each foreign key needs 'fields' and a 'reference' object")
+            continue
+        fields = check_fields(fk.get("fields"), "a foreign key")
+        ref = fk["reference"]
+        target_name = ref.get("resource") or resource.name
+        target = by_name.get(target_name)
+        if target is None:
+            bad(f"a foreign key refers to resource {target_name!r}, which the package does not have")
+            continue
+        ref_fields = ref.get("fields")
+        if not (isinstance(ref_fields, (str, list))):
+            bad("a foreign key's reference needs 'fields'")
+            continue
+        for name in _as_list(ref_fields):
+            if name not in target.field_names:
+                bad(f"a foreign key refers to {target_name}.{name}, which does not exist")
+        if fields and len(fields) != len(_as_list(ref_fields)):
+            bad("a foreign key and its reference must have as many fields")
+    return problems

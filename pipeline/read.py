@@ -1,0 +1,227 @@
+"""Strict CSV reading that knows the physical line of every row.
+
+The structure of a file (records, quotes, line endings) is found with vectorised scans of
+its bytes, so each parsed row keeps the line it starts on even when an earlier quoted cell
+spans several lines. pyarrow parses the cells. Nothing is guessed: UTF-8 only, no
+byte-order mark, LF line endings, RFC 4180 quoting.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .report import Problem
+
+BOM = b"\xef\xbb\xbf"
+NL, CR, QUOTE, COMMA = 10, 13, 34, 44
+
+
+@dataclass
+class RawTable:
+    """A CSV file's header and cells, all as strings, with the line each row starts on."""
+
+    header: list[str]
+    table: pa.Table  # columns by position: c0, c1, ...
+    lines: np.ndarray  # physical line of each row of ``table``
+    nfc: bool  # the whole file is already in Unicode NFC
+
+
+def _line_of(newlines: np.ndarray, positions: np.ndarray | int) -> np.ndarray | int:
+    """1-based physical line of byte positions, given the positions of every LF."""
+    return np.searchsorted(newlines, positions, side="left") + 1
+
+
+def _column_of(buf: np.ndarray, start: int, position: int) -> int:
+    """1-based cell number of a byte position in the record starting at ``start``."""
+    segment = buf[start:position]
+    quotes = np.flatnonzero(segment == QUOTE)
+    commas = np.flatnonzero(segment == COMMA)
+    outside = (np.searchsorted(quotes, commas) % 2) == 0
+    return int(outside.sum()) + 1
+
+
+def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
+    """Read one CSV file; the table is None when its structure cannot be trusted."""
+    problems: list[Problem] = []
+
+    def problem(code: str, line: int | None, column: int | None, message: str, value: str | None = None) -> None:
+        problems.append(Problem(code, rel, line, column, None, value, message))
+
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        problem("source-error", None, None, f"file not found: {rel}")
+        return None, problems
+    except OSError as exc:
+        problem("source-error", None, None, f"cannot read the file: {exc.strerror}")
+        return None, problems
+    if data.startswith(BOM):
+        problem("byte-order-mark", 1, 1, "the file starts with a byte-order mark; expected UTF-8 without one")
+        data = data[len(BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        column = _column_of(np.frombuffer(data, np.uint8), line_start, exc.start)
+        bad = data[exc.start : exc.end].hex(" ")
+        problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; expected a UTF-8 file")
+        return None, problems
+    if not data.strip():
+        problem("source-error", 1, None, "the file is empty; expected a header row")
+        return None, problems
+
+    buf = np.frombuffer(data, np.uint8)
+    newlines = np.flatnonzero(buf == NL)
+    quotes = np.flatnonzero(buf == QUOTE)
+    structural = _check_line_endings(buf, newlines, problem) | _check_quotes(buf, newlines, quotes, problem)
+    if structural:
+        return None, problems
+
+    # Records end at the newlines that lie outside quotes.
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] if len(quotes) else newlines
+    if data.endswith(b"\n"):
+        starts = np.concatenate(([0], ends[:-1] + 1))
+    else:
+        problem("final-newline", len(newlines) + 1, None, "the file does not end with a line break; expected LF")
+        starts = np.concatenate(([0], ends + 1))
+        ends = np.concatenate((ends, [len(buf)]))
+    length = ends - starts
+    crlf = length > 0
+    crlf[crlf] = buf[ends[crlf] - 1] == CR
+    blank = (length - crlf) == 0
+    lines = _line_of(newlines, starts) if len(quotes) else np.arange(1, len(starts) + 1)
+
+    if blank[0]:
+        problem("blank-label", 1, None, "the first line is empty; expected the header row")
+        return None, problems
+    header_bytes = data[starts[0] : ends[0]].rstrip(b"\r")
+    header = next(csv.reader(io.StringIO(header_bytes.decode("utf-8"))))
+    for line in lines[1:][blank[1:]]:
+        problem("blank-row", int(line), None, "the row is empty; expected no blank lines")
+
+    width = len(header)
+    invalid = 0
+
+    def skip(_row: object) -> str:
+        nonlocal invalid
+        invalid += 1
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    table = pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=bool(len(quotes)), ignore_empty_lines=True, invalid_row_handler=skip
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    keep = ~blank
+    keep[0] = False
+    if invalid:
+        cells = _cells_per_record(buf, quotes, ends)
+        ragged = keep & (cells != width)
+        for index in np.flatnonzero(ragged):
+            line, count = int(lines[index]), int(cells[index])
+            if count > width:
+                message = f"the row has {count} cells; expected {width} as in the header"
+                problem("extra-cell", line, width + 1, message)
+            else:
+                message = f"the row has {count} cells; expected {width} as in the header"
+                problem("missing-cell", line, count + 1, message)
+        keep &= ~ragged
+    row_lines = lines[keep]
+    if len(row_lines) != table.num_rows:
+        problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
+        return None, problems
+    return RawTable(header, table, row_lines, unicodedata.is_normalized("NFC", text)), problems
+
+
+def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    commas = np.flatnonzero(buf == COMMA)
+    if len(quotes):
+        commas = commas[(np.searchsorted(quotes, commas) % 2) == 0]
+    record = np.searchsorted(ends, commas, side="left")
+    return np.bincount(record, minlength=len(ends))[: len(ends)] + 1
+
+
+def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, problem) -> bool:
+    """Report CRLF and lone CR; a lone CR makes the structure ambiguous."""
+    returns = np.flatnonzero(buf == CR)
+    if not len(returns):
+        return False
+    before_lf = returns[(returns + 1 < len(buf))]
+    crlf = before_lf[buf[before_lf + 1] == NL]
+    lone = np.setdiff1d(returns, crlf)
+    if len(crlf):
+        first = int(_line_of(newlines, crlf[0]))
+        problem("line-ending", first, None, f"{len(crlf)} line(s) end with CRLF, the first here; expected LF")
+    if len(lone):
+        first = int(_line_of(newlines, lone[0]))
+        problem(
+            "line-ending",
+            first,
+            None,
+            f"{len(lone)} carriage return(s) without a line feed; expected LF line endings "
+            "(the rest of this file is not checked until this is fixed)",
+        )
+        return True
+    return False
+
+
+def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, problem) -> bool:
+    """Every quote must open a cell, close it, or be doubled inside it (RFC 4180)."""
+    if not len(quotes):
+        return False
+    n = len(buf)
+    index = np.arange(len(quotes))
+    prev = np.where(quotes > 0, buf[np.maximum(quotes - 1, 0)], NL)
+    nxt = np.where(quotes + 1 < n, buf[np.minimum(quotes + 1, n - 1)], NL)
+    prev_is_quote = np.zeros(len(quotes), bool)
+    prev_is_quote[1:] = quotes[1:] - 1 == quotes[:-1]
+    next_is_quote = np.zeros(len(quotes), bool)
+    next_is_quote[:-1] = quotes[:-1] + 1 == quotes[1:]
+    opening = index % 2 == 0
+    ok_open = (prev == COMMA) | (prev == NL) | prev_is_quote
+    ok_close = (nxt == COMMA) | (nxt == NL) | (nxt == CR) | next_is_quote
+    bad = np.flatnonzero(np.where(opening, ~ok_open, ~ok_close))
+    found = False
+    if len(bad):
+        position = int(quotes[bad[0]])
+        line = int(_line_of(newlines, position))
+        start = int(newlines[line - 2]) + 1 if line > 1 else 0
+        column = _column_of(buf, start, position)
+        problem(
+            "quote-error",
+            line,
+            column,
+            f"{len(bad)} misplaced double quote(s), the first here; a quote may only open or close a "
+            'cell, or be doubled ("") inside a quoted cell (the rest of this file is not checked '
+            "until this is fixed)",
+        )
+        found = True
+    if len(quotes) % 2:
+        position = int(quotes[-1])
+        line = int(_line_of(newlines, position))
+        problem(
+            "quote-error",
+            line,
+            None,
+            "a quoted cell opened here is never closed; expected a closing double quote "
+            "(the rest of this file is not checked until this is fixed)",
+        )
+        found = True
+    return found

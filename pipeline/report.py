@@ -1,0 +1,149 @@
+"""The error model: one record per problem, and the three ways of printing a report.
+
+The record is a contract with CI tools and users, so its keys and codes are stable.
+Codes reuse the Frictionless error catalog where one fits; the others are ours and are
+listed in ``CODES`` (and in the README) with what they mean.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass
+
+CODES: dict[str, str] = {
+    # Frictionless error catalog
+    "package-error": "The descriptor is missing, is not valid JSON or is not a valid Data Package.",
+    "resource-error": "A resource is malformed, or its path is absolute, a URL or outside the package.",
+    "schema-error": "A Table Schema is missing, malformed or refers to something that does not exist.",
+    "source-error": "A data file cannot be read.",
+    "encoding-error": "A data file is not valid UTF-8.",
+    "blank-label": "A header cell is empty.",
+    "duplicate-label": "Two header cells have the same name.",
+    "incorrect-label": "A header cell differs from the schema's field name at that position.",
+    "missing-label": "The header has fewer columns than the schema has fields.",
+    "extra-label": "The header has more columns than the schema has fields.",
+    "blank-row": "A row is empty.",
+    "extra-cell": "A row has more cells than the header.",
+    "missing-cell": "A row has fewer cells than the header.",
+    "type-error": "A cell cannot be read as its field's type.",
+    "constraint-error": "A cell breaks a constraint of its field (required, enum, pattern, length, bounds, format).",
+    "unique-error": "A value repeats in a field that must be unique.",
+    "primary-key": "A primary key is missing or repeats.",
+    "foreign-key": "A value refers to a row that does not exist.",
+    # Our own codes
+    "byte-order-mark": "A data file starts with a byte-order mark; files must be UTF-8 without one.",
+    "line-ending": "A data file uses CR or CRLF line endings; files must use LF.",
+    "final-newline": "A data file does not end with a line break.",
+    "quote-error": "A double quote is misplaced or a quoted cell is never closed.",
+    "whitespace": "A cell starts or ends with white space.",
+    "control-character": "A cell holds a control character (tab, carriage return, NUL, ...).",
+    "unicode-normalization": "A cell's text is not in Unicode normalisation form NFC.",
+    "formula-injection": "A text cell starts with =, +, - or @, which a spreadsheet would run as a formula.",
+    "row-order": "Rows are not sorted by the primary key.",
+    "closed-before-launched": "A platform's closure is dated before its launch.",
+    "closure-undated": "A defunct or replaced platform neither gives a closure date nor says it is unknown.",
+    "closure-on-active": "An active platform has a closure date or is marked closure unknown.",
+    "status-mismatch": "A platform's status disagrees with its shut-down or replaced events.",
+    "date-mismatch": "A platform's launch or closure is not backed by an event with the same date.",
+    "event-before-launch": "An event or figure is dated before its platform launched or its organisation was founded.",
+    "event-subject": "An event names neither a platform nor an organisation.",
+    "listing-detail": "A listing or delisting lacks its exchange, or another kind of event has an exchange or ticker.",
+    "status-unsourced": "A platform's known status lacks its source or the date it holds for.",
+    "preferred-claims": "Sources disagree on an event or figure but not exactly one claim is marked preferred.",
+    "future-date": "A date lies after the day the source was read or after the status was checked.",
+    "self-reference": "A row names itself as its own parent or counterparty.",
+    "uncited-source": "A source is cited by no fact in the package.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem at one place: the unit of every report."""
+
+    code: str
+    path: str
+    line: int | None
+    column: int | None
+    field: str | None
+    value: str | None
+    message: str
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line or 0, self.column or 0, self.code, self.message)
+
+
+@dataclass(frozen=True)
+class Report:
+    """The outcome of validating a package: valid when there is no problem."""
+
+    problems: list[Problem]
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+    def sorted(self) -> Report:
+        return Report(sorted(self.problems, key=Problem.sort_key))
+
+
+def to_json(report: Report) -> str:
+    """The stable machine format: ``{"valid": bool, "errors": [record, ...]}``."""
+    body = {"valid": report.valid, "errors": [asdict(p) for p in report.sorted().problems]}
+    return json.dumps(body, ensure_ascii=False, indent=2)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def to_github(report: Report) -> str:
+    """One workflow command per problem, so a pull request shows it on the offending line."""
+    lines = []
+    for p in report.sorted().problems:
+        props = [f"file={_escape_property(p.path)}"]
+        if p.line:
+            props.append(f"line={p.line}")
+        if p.column:
+            props.append(f"col={p.column}")
+        title = p.code + (f" in {p.field}" if p.field else "")
+        props.append(f"title={_escape_property(title)}")
+        lines.append(f"::error {','.join(props)}::{_escape_data(p.message)}")
+    return "\n".join(lines)
+
+
+def _shorten(value: str | None, width: int = 40) -> str:
+    if value is None:
+        return ""
+    text = value.replace("\n", "\\n").replace("\r", "\\r")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def to_text(report: Report) -> str:
+    """A readable table grouped by file, ending with a count of problems by code."""
+    if report.valid:
+        return "valid: no problems found"
+    out: list[str] = []
+    by_path: dict[str, list[Problem]] = {}
+    for p in report.sorted().problems:
+        by_path.setdefault(p.path, []).append(p)
+    for path, problems in by_path.items():
+        out.append(f"{path}  ({len(problems)} problem{'s' if len(problems) != 1 else ''})")
+        for p in problems:
+            where = f"{p.line or '-'}:{p.column or '-'}"
+            field = p.field or ""
+            value = f" [{_shorten(p.value)}]" if p.value is not None else ""
+            out.append(f"  {where:>9}  {p.code:<22} {field:<22} {p.message}{value}")
+        out.append("")
+    counts = Counter(p.code for p in report.problems)
+    summary = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    total = len(report.problems)
+    out.append(f"invalid: {total} problem{'s' if total != 1 else ''} ({summary})")
+    return "\n".join(out)
+
+
+FORMATTERS = {"text": to_text, "json": to_json, "github": to_github}

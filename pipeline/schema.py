@@ -1,0 +1,225 @@
+"""Everything derived from a Table Schema field: lexical checks, Arrow and pandas types.
+
+The Table Schemas are the one description of the data. This module turns a field into
+the regular expression its cells must match, the Arrow type of its typed column (used by
+validation, Parquet and JSON alike) and the pandas dtype users get from ``load``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: White space that fmt strips and validate refuses at either end of a cell. The same
+#: characters serve both engines: RE2 (validate) and Python's str.strip (fmt).
+WHITESPACE = (
+    " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+CONTROL = r"[\x00-\x1f\x7f]"
+FORMULA_START = "=+-@"
+
+_DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
+_DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
+
+# The lexical form each type's cells must have (anchored at both ends by the caller).
+LEXICAL: dict[str, str] = {
+    "integer": r"-?[0-9]+",
+    "number": r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|-?INF",
+    "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+    "datetime": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?",
+    "time": r"[0-9]{2}:[0-9]{2}:[0-9]{2}",
+    "year": r"-?[0-9]{4}",
+    "yearmonth": r"[0-9]{4}-(0[1-9]|1[0-2])",
+}
+FORMATS: dict[str, str] = {
+    "uri": r"https?://[^\s/?#]+[^\s]*",
+    "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
+    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+}
+EXPECTED: dict[str, str] = {
+    "integer": "a whole number such as 42",
+    "number": "a number such as 3.14",
+    "boolean": "one of {values}",
+    "date": "a date as YYYY-MM-DD",
+    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss",
+    "time": "a time as hh:mm:ss",
+    "year": "a year as YYYY",
+    "yearmonth": "a month as YYYY-MM",
+}
+FORMAT_EXPECTED = {"uri": "an http:// or https:// URL", "email": "an e-mail address", "uuid": "a UUID"}
+
+
+def anchored(pattern: str) -> str:
+    """Table Schema patterns match the whole cell; RE2 needs the anchors said."""
+    return f"^(?:{pattern})$"
+
+
+def boolean_values(spec: dict) -> tuple[list[str], list[str]]:
+    return spec.get("trueValues", _DEFAULT_TRUE), spec.get("falseValues", _DEFAULT_FALSE)
+
+
+def is_partial_date(spec: dict) -> bool:
+    """A string field holding ISO dates of mixed precision: YYYY, YYYY-MM or YYYY-MM-DD."""
+    return spec.get("type", "string") == "string" and spec.get("partialDate") is True
+
+
+def is_text(spec: dict) -> bool:
+    """Free text: a string with no enum, pattern or format to constrain its first character."""
+    constraints = spec.get("constraints", {})
+    return (
+        spec.get("type", "string") in ("string", "any")
+        and "enum" not in constraints
+        and "pattern" not in constraints
+        and spec.get("format", "default") == "default"
+    )
+
+
+def expected(spec: dict) -> str:
+    kind = spec.get("type", "string")
+    if kind == "boolean":
+        true, false = boolean_values(spec)
+        return EXPECTED[kind].format(values=", ".join(true + false))
+    if is_partial_date(spec):
+        return "a real calendar date as YYYY, YYYY-MM or YYYY-MM-DD"
+    return EXPECTED.get(kind, "text")
+
+
+# ---------------------------------------------------------------- typed values
+
+
+def _valid_calendar(arr: pa.Array) -> pa.Array:
+    """True where a YYYY-MM-DD string (or a YYYY / YYYY-MM prefix) is a real calendar day."""
+    length = pc.utf8_length(arr)
+    full = pc.if_else(
+        pc.equal(length, 4),
+        pc.binary_join_element_wise(arr, "-01-01", ""),
+        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(arr, "-01", ""), arr),
+    )
+    return pc.is_valid(pc.strptime(full, format="%Y-%m-%d", unit="s", error_is_null=True))
+
+
+def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
+    """A boolean array: true where a non-missing cell has its type's lexical form."""
+    kind = spec.get("type", "string")
+    if kind == "boolean":
+        true, false = boolean_values(spec)
+        return pc.is_in(arr, pa.array(true + false))
+    if kind in ("string", "any"):
+        if is_partial_date(spec):
+            shaped = pc.match_substring_regex(arr, anchored(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"))
+            return pc.and_kleene(shaped, _valid_calendar(arr))
+        return pc.is_valid(arr)
+    ok = pc.match_substring_regex(arr, anchored(LEXICAL[kind]))
+    if kind in ("date", "datetime"):
+        ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
+    if kind == "yearmonth":
+        ok = pc.and_kleene(ok, _valid_calendar(arr))
+    return ok
+
+
+def arrow_type(spec: dict) -> pa.DataType:
+    """The Arrow type of a field's typed column: Parquet and JSON output use it too."""
+    kind = spec.get("type", "string")
+    if kind in ("string", "any", "time", "yearmonth"):
+        if "enum" in spec.get("constraints", {}):
+            return pa.dictionary(pa.int32(), pa.string())
+        return pa.string()
+    return {
+        "integer": pa.int64(),
+        "number": pa.float64(),
+        "boolean": pa.bool_(),
+        "date": pa.date32(),
+        "datetime": pa.timestamp("s", tz="UTC"),
+        "year": pa.int32(),
+    }[kind]
+
+
+def to_arrow(arr: pa.Array, spec: dict) -> pa.Array:
+    """Typed values from raw strings; missing or invalid cells become null."""
+    kind = spec.get("type", "string")
+    valid = lexically_valid(arr, spec)
+    clean = pc.if_else(pc.fill_null(valid, False), arr, pa.scalar(None, pa.string()))
+    target = arrow_type(spec)
+    if kind == "boolean":
+        true, _ = boolean_values(spec)
+        return pc.if_else(pc.is_null(clean), pa.scalar(None, pa.bool_()), pc.is_in(clean, pa.array(true)))
+    if kind == "date":
+        stamp = pc.strptime(clean, format="%Y-%m-%d", unit="s", error_is_null=True)
+        return pc.cast(stamp, pa.date32())
+    if kind == "datetime":
+        text = pc.replace_substring_regex(clean, r"Z$", "+00:00")
+        with_zone = pc.if_else(
+            pc.match_substring_regex(text, r"[+-][0-9]{2}:[0-9]{2}$"),
+            text,
+            pc.binary_join_element_wise(text, "+00:00", ""),
+        )
+        stamp = pc.strptime(with_zone, format="%Y-%m-%dT%H:%M:%S%z", unit="s", error_is_null=True)
+        return pc.cast(stamp, target)
+    if kind == "number":
+        text = pc.replace_substring(pc.replace_substring(clean, "INF", "inf"), "NaN", "nan")
+        return pc.cast(text, pa.float64())
+    if kind in ("integer", "year"):
+        return pc.cast(clean, target)
+    if pa.types.is_dictionary(target):
+        return pc.dictionary_encode(clean).cast(target)
+    return clean
+
+
+def parse_bound(kind: str, value: object) -> object | None:
+    """A constraint bound as a Python value of the field's type, or None when it is invalid."""
+    try:
+        if kind in ("integer", "year"):
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+        if kind == "number":
+            return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+        if kind == "date" and isinstance(value, str):
+            return dt.date.fromisoformat(value)
+        if kind == "datetime" and isinstance(value, str):
+            return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if kind in ("time", "yearmonth") and isinstance(value, str):
+            return value
+    except ValueError:
+        return None
+    return None
+
+
+def pandas_dtype(spec: dict) -> object:
+    """The dtype ``load`` gives a field, whatever the release format it reads."""
+    kind = spec.get("type", "string")
+    enum = spec.get("constraints", {}).get("enum")
+    if kind in ("string", "any", "time", "yearmonth"):
+        return pd.CategoricalDtype(enum) if enum else pd.StringDtype()
+    return {
+        "integer": pd.Int64Dtype(),
+        "number": pd.Float64Dtype(),
+        "boolean": pd.BooleanDtype(),
+        "date": "datetime64[s]",
+        "datetime": pd.DatetimeTZDtype("s", "UTC"),
+        "year": pd.Int32Dtype(),
+    }[kind]
+
+
+_PANDAS_FOR_ARROW = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): pd.StringDtype(),
+}
+
+
+def to_pandas(arr: pa.Array | pa.ChunkedArray, spec: dict, index: object = None) -> pd.Series:
+    """A typed Arrow column as a pandas Series of the field's dtype."""
+    dtype = pandas_dtype(spec)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(pa.string())
+    if pa.types.is_date(arr.type):
+        arr = pc.cast(arr, pa.timestamp("s"))
+    series = arr.to_pandas(types_mapper=_PANDAS_FOR_ARROW.get)
+    if index is not None:
+        series.index = index
+    return series.astype(dtype)

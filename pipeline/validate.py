@@ -1,0 +1,223 @@
+"""Validate a package: descriptor, files, cells, keys and the package's rules, in one run.
+
+Every problem found is reported, not only the first; nothing is written. The raw cells are
+checked by pandera schemas generated from the Table Schemas, then the package rules run
+over the typed tables.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pdr
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .checks import Finding, arrow_of, resource_schema
+from .package import Package, Resource, load_package
+from .read import RawTable, read_table
+from .report import Problem, Report
+from .rules import RULES, Frames
+from .schema import to_arrow, to_pandas
+
+
+def validate(descriptor: str | Path = "datapackage.json") -> Report:
+    """Check a whole package and return every problem found."""
+    path = Path(descriptor)
+    if path.is_dir():
+        path = path / "datapackage.json"
+    package, problems = load_package(path)
+    if package is None:
+        return Report(problems).sorted()
+    _, more = read_package(package)
+    return Report(problems + more).sorted()
+
+
+def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read and check every resource; return the raw frames (index: line) and the problems."""
+    problems: list[Problem] = []
+    tables: dict[str, RawTable] = {}
+    frames: dict[str, pd.DataFrame] = {}
+    for resource in package.resources:
+        table, found = read_table(resource.file, resource.path)
+        problems += found
+        if table is None:
+            continue
+        problems += check_header(resource, table.header)
+        frame = raw_frame(resource, table)
+        problems += blank_rows(resource, frame)
+        tables[resource.name] = table
+        frames[resource.name] = frame = frame[~_all_missing(frame)]
+    for resource in package.resources:
+        if resource.name in frames:
+            problems += check_cells(resource, frames, tables[resource.name].nfc)
+    if len(frames) == len(package.resources):
+        problems += check_rules(package, frames)
+    return frames, problems
+
+
+def check_header(resource: Resource, header: list[str]) -> list[Problem]:
+    """The header must equal the schema's field names, in order."""
+    problems = []
+    names = resource.field_names
+
+    def bad(code: str, column: int, field: str | None, value: str | None, message: str) -> None:
+        problems.append(Problem(code, resource.path, 1, column, field, value, message))
+
+    seen: set[str] = set()
+    for index, label in enumerate(header):
+        column = index + 1
+        if index >= len(names):
+            bad("extra-label", column, None, label, f"the header has a column {label!r} the schema does not define")
+            continue
+        if not label:
+            bad("blank-label", column, names[index], label, f"the header cell is empty; expected {names[index]!r}")
+        elif label != names[index]:
+            bad("incorrect-label", column, names[index], label, f"the header says {label!r}; expected {names[index]!r}")
+        if label and label in seen:
+            bad("duplicate-label", column, names[index], label, f"the label {label!r} appears twice in the header")
+        seen.add(label)
+    for index in range(len(header), len(names)):
+        bad("missing-label", index + 1, names[index], None, f"the header lacks the field {names[index]!r}")
+    return problems
+
+
+def raw_frame(resource: Resource, table: RawTable) -> pd.DataFrame:
+    """The schema's fields as Arrow-backed strings, missing values as null, indexed by line."""
+    missing = pa.array(resource.missing_values, pa.string())
+    columns = {}
+    for index, name in enumerate(resource.field_names[: len(table.header)]):
+        column = table.table.column(index)
+        is_missing = pc.is_in(column, missing)
+        columns[name] = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+    frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
+    frame.index = pd.Index(table.lines, name="line")
+    return frame
+
+
+def _all_missing(frame: pd.DataFrame) -> np.ndarray:
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), bool)
+    return frame.isna().all(axis=1).to_numpy()
+
+
+def blank_rows(resource: Resource, frame: pd.DataFrame) -> list[Problem]:
+    """Rows whose every cell is empty are blank rows, as in Frictionless."""
+    lines = frame.index[_all_missing(frame)]
+    return [
+        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
+        for line in lines
+    ]
+
+
+def _problems_from(
+    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, only: dict[str, str] | None = None
+) -> list[Problem]:
+    """Turn pandera's failure cases into problems; the index is already the line."""
+    cases = error.failure_cases
+    columns = {name: i + 1 for i, name in enumerate(resource.field_names)}
+    problems = []
+    for column, check, value, line in zip(
+        cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
+    ):
+        finding: Finding | None = findings.get((column, check)) or findings.get((None, check))
+        if finding is None:
+            finding = Finding("constraint-error", f"failed check {check}", column)
+        if finding.field is not None and column != finding.field:
+            continue  # frame-wide checks report every column; keep the one they concern
+        text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        field = finding.field or column
+        problems.append(
+            Problem(
+                finding.code,
+                resource.path,
+                None if pd.isna(line) else int(line),
+                columns.get(field),
+                field,
+                text,
+                finding.message,
+            )
+        )
+    return problems
+
+
+def check_cells(resource: Resource, frames: dict[str, pd.DataFrame], nfc: bool) -> list[Problem]:
+    frame = frames[resource.name]
+    schema, findings = resource_schema(resource, frame, frames, nfc)
+    try:
+        schema.validate(frame, lazy=True)
+    except pdr.errors.SchemaErrors as error:
+        return _with_first_lines(_problems_from(resource, error, findings), frame)
+    return []
+
+
+def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Problem]:
+    """Say where a repeated value first appeared, as Frictionless does."""
+    out = []
+    for p in problems:
+        if p.code in ("unique-error", "primary-key") and p.field in frame and p.value is not None:
+            first = frame.index[(frame[p.field] == p.value).fillna(False).to_numpy()]
+            if len(first) and first[0] != p.line:
+                p = Problem(
+                    p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first[0]})"
+                )
+        out.append(p)
+    return out
+
+
+def typed_frames(package: Package, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Frames with the schema's dtypes; cells that fail their type become missing."""
+    typed = {}
+    for resource in package.resources:
+        frame = frames[resource.name]
+        typed[resource.name] = pd.DataFrame(
+            {
+                spec["name"]: to_pandas(to_arrow(arrow_of(frame[spec["name"]]), spec), spec, frame.index)
+                for spec in resource.fields
+                if spec["name"] in frame
+            },
+            index=frame.index,
+        )
+    return typed
+
+
+def _source_references(package: Package) -> list[tuple[str, str]]:
+    """Every (resource, field) that cites a source, read from the foreign keys."""
+    refs = []
+    for resource in package.resources:
+        for fields, target, ref_fields in resource.foreign_keys():
+            if target == "sources" and ref_fields == ["source_id"] and resource.name != "sources":
+                refs.append((resource.name, fields[0]))
+    return refs
+
+
+def check_rules(package: Package, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+    """Run the package rules, each a pandera check over a typed frame."""
+    typed = Frames(typed_frames(package, frames), _source_references(package))
+    problems: list[Problem] = []
+    for resource in package.resources:
+        checks, findings = [], {}
+        for index, rule in enumerate(r for r in RULES if r.resource == resource.name):
+            name = f"{rule.code}#{index}"
+            checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
+            findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
+        if not checks:
+            continue
+        try:
+            pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
+        except pdr.errors.SchemaErrors as error:
+            raw = frames[resource.name]
+            problems += [
+                Problem(p.code, p.path, p.line, p.column, p.field, _raw_value(raw, p.field, p.line), p.message)
+                for p in _problems_from(resource, error, findings)
+            ]
+    return problems
+
+
+def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:
+    if field is None or line is None or field not in frame:
+        return None
+    value = frame[field].get(line)
+    return None if value is None or pd.isna(value) else str(value)
