@@ -148,7 +148,7 @@ def load_package(descriptor: Path) -> tuple[Package | None, list[Problem]]:
     broken = {p.path for p in problems if p.code == "schema-error"}
     for resource in resources:
         if resource.schema_path not in broken:
-            problems += check_keys(resource, by_name)
+            problems += check_keys(resource, by_name, declared=seen)
     if problems:
         return None, problems
     return Package(root=root, descriptor=data, resources=resources), []
@@ -301,8 +301,12 @@ def _pattern_problems(pattern: object) -> list[str]:
     return []
 
 
-def check_keys(resource: Resource, by_name: dict[str, Resource]) -> list[Problem]:
-    """Primary, unique and foreign keys must name fields and resources that exist."""
+def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[str] = frozenset()) -> list[Problem]:
+    """Primary, unique and foreign keys must name fields and resources that exist.
+
+    A key to a resource that is declared but broken is not judged: that resource's own
+    problem is already reported.
+    """
     rel = resource.schema_path
     schema = resource.schema
     names = set(resource.field_names)
@@ -339,6 +343,8 @@ def check_keys(resource: Resource, by_name: dict[str, Resource]) -> list[Problem
         ref = fk["reference"]
         target_name = ref.get("resource") or resource.name
         target = by_name.get(target_name)
+        if target is None and target_name in declared:
+            continue
         if target is None:
             bad(f"a foreign key refers to resource {target_name!r}, which the package does not have")
             continue

@@ -202,12 +202,11 @@ def _event_has_subject(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "events",
     "listing-detail",
     "exchange",
-    "a listing or delisting names its exchange, and only listings and delistings have an exchange or ticker",
+    "only a listing or a delisting has an exchange or a ticker; expected both empty",
 )
 def _listing_detail(df: pd.DataFrame, frames: Frames) -> pd.Series:
     listing = df["event"].isin(["listed", "delisted"])
-    none = df["exchange"].isna() & df["ticker"].isna()
-    return _ok((listing & df["exchange"].notna()) | (~listing & none))
+    return _ok(listing | (df["exchange"].isna() & df["ticker"].isna()))
 
 
 @rule(
@@ -266,7 +265,9 @@ def _groups(df: pd.DataFrame, keys: list[str]) -> list[pd.Series]:
     "sources date this event differently; expected preferred true on exactly one claim and false on the others",
 )
 def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    keys = ["platform_id", "organization_id", "event"]
+    # The subject of an event is its platform when it names one, else its organization.
+    df = df.assign(subject=df["platform_id"].fillna(df["organization_id"]))
+    keys = ["subject", "event"]
     group = _groups(df, keys)
     # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
     start = earliest(df["date"]).groupby(group).transform("max")
@@ -302,7 +303,7 @@ def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "sources give different figures for this measure and date; expected preferred true on exactly one",
 )
 def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    keys = ["platform_id", "measure", "scope", "as_of"]
+    keys = ["platform_id", "measure", "segment", "scope", "as_of"]
     disagree = (df.groupby(_groups(df, keys))["value"].transform("nunique") > 1).to_numpy()
     return _preferred(df, keys, disagree)
 

@@ -113,33 +113,33 @@ def blank_rows(resource: Resource, frame: pd.DataFrame) -> list[Problem]:
 
 
 def _problems_from(
-    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, only: dict[str, str] | None = None
+    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, raw: pd.DataFrame
 ) -> list[Problem]:
-    """Turn pandera's failure cases into problems; the index is already the line."""
+    """Turn pandera's failure cases into problems; the index is already the line.
+
+    A frame-wide check fails whole rows: it is reported once per row, on the field it
+    concerns, with that field's raw cell as the value.
+    """
     cases = error.failure_cases
     columns = {name: i + 1 for i, name in enumerate(resource.field_names)}
     problems = []
-    for column, check, value, line in zip(
-        cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
+    seen: set[tuple[str, object]] = set()
+    for context, column, check, value, line in zip(
+        cases["schema_context"], cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
     ):
-        finding: Finding | None = findings.get((column, check)) or findings.get((None, check))
-        if finding is None:
-            finding = Finding("constraint-error", f"failed check {check}", column)
-        if finding.field is not None and column != finding.field:
-            continue  # frame-wide checks report every column; keep the one they concern
-        text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-        field = finding.field or column
-        problems.append(
-            Problem(
-                finding.code,
-                resource.path,
-                None if pd.isna(line) else int(line),
-                columns.get(field),
-                field,
-                text,
-                finding.message,
-            )
-        )
+        line = None if pd.isna(line) else int(line)
+        if context == "DataFrameSchema":
+            if (check, line) in seen:
+                continue
+            seen.add((check, line))
+            finding = findings.get((None, check)) or Finding("constraint-error", f"failed check {check}")
+            field = finding.field
+            text = _raw_value(raw, field, line)
+        else:
+            finding = findings.get((column, check)) or Finding("constraint-error", f"failed check {check}", column)
+            field = column
+            text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        problems.append(Problem(finding.code, resource.path, line, columns.get(field), field, text, finding.message))
     return problems
 
 
@@ -149,7 +149,7 @@ def check_cells(resource: Resource, frames: dict[str, pd.DataFrame], nfc: bool) 
     try:
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
-        return _with_first_lines(_problems_from(resource, error, findings), frame)
+        return _with_first_lines(_problems_from(resource, error, findings, frame), frame)
     return []
 
 
@@ -208,11 +208,7 @@ def check_rules(package: Package, frames: dict[str, pd.DataFrame]) -> list[Probl
         try:
             pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
         except pdr.errors.SchemaErrors as error:
-            raw = frames[resource.name]
-            problems += [
-                Problem(p.code, p.path, p.line, p.column, p.field, _raw_value(raw, p.field, p.line), p.message)
-                for p in _problems_from(resource, error, findings)
-            ]
+            problems += _problems_from(resource, error, findings, frames[resource.name])
     return problems
 
 

@@ -1,0 +1,829 @@
+"""The broken-input corpus: each case breaks one thing in a valid package and pins the
+code, path, line, column and field that validation must report for it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from pipeline.validate import validate
+
+
+def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
+    """Replace one occurrence of ``old`` in a package file."""
+
+    def edit(root: Path) -> None:
+        file = root / path
+        text = file.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} must occur once in {path}"
+        file.write_bytes(text.replace(old, new).encode("utf-8"))
+
+    return edit
+
+
+def write(path: str, content: bytes) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        (root / path).write_bytes(content)
+
+    return edit
+
+
+def transform(path: str, fn: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        file = root / path
+        file.write_bytes(fn(file.read_bytes()))
+
+    return edit
+
+
+def edit_json(path: str, fn: Callable[[dict], None]) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        file = root / path
+        data = json.loads(file.read_text(encoding="utf-8"))
+        fn(data)
+        file.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+    return edit
+
+
+def field(schema: dict, name: str) -> dict:
+    return next(f for f in schema["fields"] if f["name"] == name)
+
+
+def set_resource(index: int, key: str, value: object) -> Callable[[dict], None]:
+    return lambda d: d["resources"][index].__setitem__(key, value)
+
+
+def set_constraint(name: str, key: str, value: object) -> Callable[[dict], None]:
+    return lambda s: field(s, name).setdefault("constraints", {}).__setitem__(key, value)
+
+
+@dataclass
+class Case:
+    id: str
+    edits: list[Callable[[Path], None]]
+    code: str
+    path: str
+    line: int | str | None  # a str is a needle: the line of the file where it first appears
+    column: int | None
+    field: str | None
+
+
+P, E, M, S, ORG, F, C = (
+    f"data/{n}.csv" for n in ("platforms", "events", "metrics", "sources", "organizations", "features", "comparisons")
+)
+LONG = "A" * 101
+
+CASES = [
+    # ---- the descriptor and the schemas
+    Case(
+        "descriptor-invalid-json",
+        [write("datapackage.json", b'{"name": "x",\n  "resources": [\n}')],
+        "package-error",
+        "datapackage.json",
+        3,
+        1,
+        None,
+    ),
+    Case("descriptor-not-object", [write("datapackage.json", b"[]")], "package-error", "datapackage.json", 1, 1, None),
+    Case(
+        "descriptor-no-resources",
+        [edit_json("datapackage.json", lambda d: d.__setitem__("resources", []))],
+        "package-error",
+        "datapackage.json",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "descriptor-bad-version",
+        [edit_json("datapackage.json", lambda d: d.__setitem__("version", "one"))],
+        "package-error",
+        "datapackage.json",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "path-absolute",
+        [edit_json("datapackage.json", set_resource(0, "path", "/etc/sources.csv"))],
+        "resource-error",
+        "datapackage.json",
+        '"name": "sources"',
+        None,
+        None,
+    ),
+    Case(
+        "path-parent",
+        [edit_json("datapackage.json", set_resource(0, "path", "../sources.csv"))],
+        "resource-error",
+        "datapackage.json",
+        '"name": "sources"',
+        None,
+        None,
+    ),
+    Case(
+        "path-url",
+        [edit_json("datapackage.json", set_resource(0, "path", "https://example.org/sources.csv"))],
+        "resource-error",
+        "datapackage.json",
+        '"name": "sources"',
+        None,
+        None,
+    ),
+    Case(
+        "path-not-csv",
+        [edit_json("datapackage.json", set_resource(0, "path", "data/sources.json"))],
+        "resource-error",
+        "datapackage.json",
+        '"name": "sources"',
+        None,
+        None,
+    ),
+    Case(
+        "resource-name-repeated",
+        [edit_json("datapackage.json", set_resource(1, "name", "sources"))],
+        "resource-error",
+        "datapackage.json",
+        '"name": "sources"',
+        None,
+        None,
+    ),
+    Case(
+        "data-file-missing",
+        [edit_json("datapackage.json", set_resource(0, "path", "data/nowhere.csv"))],
+        "source-error",
+        "data/nowhere.csv",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "schema-file-missing",
+        [edit_json("datapackage.json", set_resource(0, "schema", "schemas/nowhere.json"))],
+        "schema-error",
+        "schemas/nowhere.json",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "schema-invalid-json",
+        [write("schemas/features.json", b'{\n  "fields": [,]\n}')],
+        "schema-error",
+        "schemas/features.json",
+        2,
+        14,
+        None,
+    ),
+    Case(
+        "schema-unknown-type",
+        [edit_json("schemas/platforms.json", lambda s: field(s, "launched").update(type="when"))],
+        "schema-error",
+        "schemas/platforms.json",
+        '"name": "launched"',
+        None,
+        "launched",
+    ),
+    Case(
+        "schema-pattern-does-not-compile",
+        [edit_json("schemas/sources.json", set_constraint("source_id", "pattern", "[a-z"))],
+        "schema-error",
+        "schemas/sources.json",
+        '"name": "source_id"',
+        None,
+        "source_id",
+    ),
+    Case(
+        "schema-pattern-not-re2",
+        [edit_json("schemas/sources.json", set_constraint("source_id", "pattern", "(?=a)a"))],
+        "schema-error",
+        "schemas/sources.json",
+        '"name": "source_id"',
+        None,
+        "source_id",
+    ),
+    Case(
+        "schema-constraint-wrong-type",
+        [edit_json("schemas/metrics.json", set_constraint("value", "minLength", 1))],
+        "schema-error",
+        "schemas/metrics.json",
+        '"name": "value"',
+        None,
+        "value",
+    ),
+    Case(
+        "schema-bound-not-a-date",
+        [edit_json("schemas/sources.json", set_constraint("accessed", "minimum", "soon"))],
+        "schema-error",
+        "schemas/sources.json",
+        '"name": "accessed"',
+        None,
+        "accessed",
+    ),
+    Case(
+        "schema-field-repeated",
+        [edit_json("schemas/features.json", lambda s: s["fields"].append({"name": "note"}))],
+        "schema-error",
+        "schemas/features.json",
+        '"name": "note"',
+        None,
+        "note",
+    ),
+    Case(
+        "schema-primary-key-unknown",
+        [edit_json("schemas/features.json", lambda s: s.__setitem__("primaryKey", ["nope"]))],
+        "schema-error",
+        "schemas/features.json",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "schema-foreign-key-unknown-resource",
+        [edit_json("schemas/features.json", lambda s: s["foreignKeys"][0]["reference"].update(resource="nope"))],
+        "schema-error",
+        "schemas/features.json",
+        None,
+        None,
+        None,
+    ),
+    Case(
+        "schema-foreign-key-unknown-field",
+        [edit_json("schemas/features.json", lambda s: s["foreignKeys"][0]["reference"].update(fields=["nope"]))],
+        "schema-error",
+        "schemas/features.json",
+        None,
+        None,
+        None,
+    ),
+    # ---- the files
+    Case("byte-order-mark", [transform(S, lambda b: b"\xef\xbb\xbf" + b)], "byte-order-mark", S, 1, 1, None),
+    Case(
+        "not-utf8",
+        [transform(S, lambda b: b.replace(b"First report", b"First \xff report"))],
+        "encoding-error",
+        S,
+        2,
+        2,
+        None,
+    ),
+    Case("crlf", [transform(S, lambda b: b.replace(b"\n", b"\r\n"))], "line-ending", S, 1, None, None),
+    Case(
+        "lone-cr",
+        [transform(S, lambda b: b.replace(b"First report", b"First\rreport"))],
+        "line-ending",
+        S,
+        2,
+        None,
+        None,
+    ),
+    Case("no-final-newline", [transform(S, lambda b: b.rstrip(b"\n"))], "final-newline", S, 3, None, None),
+    Case("empty-file", [write(F, b"")], "source-error", F, 1, None, None),
+    Case(
+        "blank-line",
+        [replace(F, "alpha,job-listings,,s-one\n", "alpha,job-listings,,s-one\n\n")],
+        "blank-row",
+        F,
+        3,
+        None,
+        None,
+    ),
+    Case(
+        "row-of-empty-cells",
+        [replace(F, "alpha,job-listings,,s-one\n", "alpha,job-listings,,s-one\n,,,\n")],
+        "blank-row",
+        F,
+        3,
+        None,
+        None,
+    ),
+    Case(
+        "extra-cell",
+        [replace(F, "alpha,job-listings,,s-one", "alpha,job-listings,,s-one,more")],
+        "extra-cell",
+        F,
+        2,
+        5,
+        None,
+    ),
+    Case("missing-cell", [replace(F, "beta,messaging,,s-two", "beta,messaging,")], "missing-cell", F, 3, 4, None),
+    Case("stray-quote", [replace(ORG, "Alpha Holdings", 'Alpha "Holdings')], "quote-error", ORG, 2, 2, None),
+    Case(
+        "quote-not-closed",
+        [replace(C, "Beta works much like Alpha.,s-two", '"Beta works much like Alpha.,s-two')],
+        "quote-error",
+        C,
+        2,
+        None,
+        None,
+    ),
+    Case(
+        "text-after-closing-quote",
+        [replace(P, '"A note, with a comma"', '"A note, with a comma"x')],
+        "quote-error",
+        P,
+        3,
+        21,
+        None,
+    ),
+    Case(
+        "incorrect-label",
+        [replace(F, "platform_id,feature", "platform,feature")],
+        "incorrect-label",
+        F,
+        1,
+        1,
+        "platform_id",
+    ),
+    Case(
+        "missing-label",
+        [write(F, b"platform_id,feature,note\nalpha,job-listings,\nbeta,messaging,\n")],
+        "missing-label",
+        F,
+        1,
+        4,
+        "source_id",
+    ),
+    Case(
+        "extra-label",
+        [write(F, b"platform_id,feature,note,source_id,x\nalpha,job-listings,,s-one,1\nbeta,messaging,,s-two,2\n")],
+        "extra-label",
+        F,
+        1,
+        5,
+        None,
+    ),
+    Case(
+        "duplicate-label",
+        [replace(F, "platform_id,feature,note,source_id", "platform_id,feature,note,note")],
+        "duplicate-label",
+        F,
+        1,
+        4,
+        "source_id",
+    ),
+    Case(
+        "blank-label",
+        [replace(F, "platform_id,feature,note,source_id", "platform_id,feature,,source_id")],
+        "blank-label",
+        F,
+        1,
+        3,
+        "note",
+    ),
+    # ---- the cells
+    Case("integer-type", [replace(M, ",1000000,", ",1e6,")], "type-error", M, 2, 5, "value"),
+    Case(
+        "date-not-in-calendar",
+        [replace(S, "2015-06,2026-11-26", "2015-06,2026-02-30")],
+        "type-error",
+        S,
+        2,
+        7,
+        "accessed",
+    ),
+    Case("date-shape", [replace(S, "2015-06,2026-11-26", "2015-06,26/11/2026")], "type-error", S, 2, 7, "accessed"),
+    Case(
+        "boolean-type",
+        [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,2015-11-30,no,defunct")],
+        "type-error",
+        P,
+        3,
+        13,
+        "closed_unknown",
+    ),
+    Case(
+        "partial-date-month",
+        [replace(P, "young professionals,2010,", "young professionals,2010-13,")],
+        "type-error",
+        P,
+        2,
+        11,
+        "launched",
+    ),
+    Case("partial-date-day", [replace(M, "2013-07,", "2013-02-30,")], "type-error", M, 3, 8, "as_of"),
+    Case("required", [replace(S, "https://example.org/one", "")], "constraint-error", S, 2, 5, "url"),
+    Case("enum", [replace(P, "professional-network", "social")], "constraint-error", P, 2, 6, "category"),
+    Case("pattern", [replace(ORG, "Beijing,CN", "Beijing,China")], "constraint-error", ORG, 2, 6, "country"),
+    Case("max-length", [replace(P, "alpha,Alpha,", f"alpha,{LONG},")], "constraint-error", P, 2, 2, "name_en"),
+    Case(
+        "min-length",
+        [
+            edit_json("schemas/platforms.json", set_constraint("name_en", "minLength", 5)),
+            replace(P, "beta,Beta,", "beta,Be,"),
+        ],
+        "constraint-error",
+        P,
+        3,
+        2,
+        "name_en",
+    ),
+    Case("minimum", [replace(M, ",250000,", ",-5,")], "constraint-error", M, 3, 5, "value"),
+    Case("maximum", [replace(M, ",250000,", ",20000000000,")], "constraint-error", M, 3, 5, "value"),
+    Case(
+        "exclusive-minimum",
+        [edit_json("schemas/metrics.json", set_constraint("value", "exclusiveMinimum", 250000))],
+        "constraint-error",
+        M,
+        3,
+        5,
+        "value",
+    ),
+    Case(
+        "exclusive-maximum",
+        [edit_json("schemas/metrics.json", set_constraint("value", "exclusiveMaximum", 1000000))],
+        "constraint-error",
+        M,
+        2,
+        5,
+        "value",
+    ),
+    Case("date-minimum", [replace(S, "2016,2026-11-26", "2016,1999-12-31")], "constraint-error", S, 3, 7, "accessed"),
+    Case("uri-format", [replace(S, "https://example.org/one", "ftp://example.org/one")], "type-error", S, 2, 5, "url"),
+    Case(
+        "uri-without-scheme", [replace(S, "https://example.org/one", "example.org/one")], "type-error", S, 2, 5, "url"
+    ),
+    Case(
+        "missing-values",
+        [
+            edit_json("schemas/platforms.json", lambda s: s.__setitem__("missingValues", ["", "n/a"])),
+            replace(P, "alpha,Alpha,", "alpha,n/a,"),
+        ],
+        "constraint-error",
+        P,
+        2,
+        2,
+        "name_en",
+    ),
+    Case("leading-space", [replace(P, "alpha,Alpha,", "alpha, Alpha,")], "whitespace", P, 2, 2, "name_en"),
+    Case("trailing-ideographic-space", [replace(P, "阿尔法,", "阿尔法\u3000,")], "whitespace", P, 2, 3, "name_zh"),
+    Case("control-character", [replace(S, "First report", "First\treport")], "control-character", S, 2, 2, "title"),
+    Case("not-nfc", [replace(P, "alpha,Alpha,", "alpha,Alphe\u0301,")], "unicode-normalization", P, 2, 2, "name_en"),
+    Case("formula-equals", [replace(P, "young professionals", "=1+1")], "formula-injection", P, 2, 10, "audience"),
+    Case("formula-at", [replace(P, "young professionals", "@SUM(A1)")], "formula-injection", P, 2, 10, "audience"),
+    Case("formula-minus", [replace(P, "job seekers", "-job seekers")], "formula-injection", P, 3, 10, "audience"),
+    # ---- the keys
+    Case(
+        "primary-key-repeated",
+        [
+            replace(F, "beta,messaging,,s-two", "beta,job-listings,,s-two"),
+            replace(F, "alpha,job-listings,,s-one", "beta,job-listings,,s-one"),
+        ],
+        "primary-key",
+        F,
+        3,
+        1,
+        "platform_id",
+    ),
+    Case("primary-key-empty", [replace(S, "s-two,", ",")], "primary-key", S, 3, 1, "source_id"),
+    Case("unique", [replace(S, "https://example.org/two", "https://example.org/one")], "unique-error", S, 3, 5, "url"),
+    Case(
+        "unique-keys",
+        [
+            edit_json("schemas/sources.json", lambda s: s.__setitem__("uniqueKeys", [["kind", "language"]])),
+            replace(S, "news,zh", "news,en"),
+        ],
+        "unique-error",
+        S,
+        3,
+        8,
+        "kind",
+    ),
+    Case(
+        "foreign-key",
+        [replace(M, "beta-users-2013,beta,", "beta-users-2013,gamma,")],
+        "foreign-key",
+        M,
+        3,
+        2,
+        "platform_id",
+    ),
+    Case(
+        "foreign-key-same-resource",
+        [replace(P, "org-b,alpha,", "org-b,zeta,")],
+        "foreign-key",
+        P,
+        3,
+        9,
+        "parent_platform_id",
+    ),
+    Case(
+        "foreign-key-to-sources",
+        [replace(F, "beta,messaging,,s-two", "beta,messaging,,s-nine")],
+        "foreign-key",
+        F,
+        3,
+        4,
+        "source_id",
+    ),
+    # ---- the package rules
+    Case(
+        "row-order",
+        [write(F, b"platform_id,feature,note,source_id\nbeta,messaging,,s-two\nalpha,job-listings,,s-one\n")],
+        "row-order",
+        F,
+        3,
+        1,
+        "platform_id",
+    ),
+    Case(
+        "closed-before-launched",
+        [replace(P, "2012-05,2015-11-30,", "2012-05,2011,"), replace(E, "shut-down,2015-11-30", "shut-down,2011")],
+        "closed-before-launched",
+        P,
+        3,
+        12,
+        "closed",
+    ),
+    Case(
+        "defunct-without-closure",
+        [replace(P, "2012-05,2015-11-30,", "2012-05,,")],
+        "closure-undated",
+        P,
+        3,
+        14,
+        "status",
+    ),
+    Case(
+        "active-with-closure",
+        [replace(P, "2010,,,active", "2010,,true,active")],
+        "closure-on-active",
+        P,
+        2,
+        14,
+        "status",
+    ),
+    Case(
+        "closure-dated-and-unknown",
+        [replace(P, "2015-11-30,,defunct", "2015-11-30,true,defunct")],
+        "closure-on-active",
+        P,
+        3,
+        13,
+        "closed_unknown",
+    ),
+    Case(
+        "launch-without-event",
+        [replace(P, "young professionals,2010,", "young professionals,2009,")],
+        "date-mismatch",
+        P,
+        2,
+        11,
+        "launched",
+    ),
+    Case(
+        "closure-without-event",
+        [replace(E, "shut-down,2015-11-30", "shut-down,2015-11")],
+        "date-mismatch",
+        P,
+        3,
+        12,
+        "closed",
+    ),
+    Case(
+        "status-contradicts-events",
+        [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,,,active")],
+        "status-mismatch",
+        P,
+        3,
+        14,
+        "status",
+    ),
+    Case(
+        "status-unsourced",
+        [replace(P, "Shanghai,s-one,s-two,", "Shanghai,s-one,,")],
+        "status-unsourced",
+        P,
+        2,
+        20,
+        "status_source_id",
+    ),
+    Case(
+        "event-without-subject",
+        [replace(E, "org-b-listed,,org-b,", "org-b-listed,,,")],
+        "event-subject",
+        E,
+        5,
+        2,
+        "platform_id",
+    ),
+    Case(
+        "exchange-on-other-event",
+        [replace(E, "Alpha opened to users.,,", "Alpha opened to users.,NYSE,")],
+        "listing-detail",
+        E,
+        2,
+        7,
+        "exchange",
+    ),
+    Case(
+        "renamed-before-launch",
+        [replace(E, "beta-shut-down,", "beta-renamed,beta,,renamed,2011,Renamed.,,,,,s-one\nbeta-shut-down,")],
+        "event-before-launch",
+        E,
+        4,
+        5,
+        "date",
+    ),
+    Case(
+        "listed-before-founding",
+        [replace(E, "listed,2014-06-01", "listed,2008")],
+        "event-before-launch",
+        E,
+        5,
+        5,
+        "date",
+    ),
+    Case("figure-before-launch", [replace(M, "china,2011,", "china,2009,")], "event-before-launch", M, 2, 8, "as_of"),
+    Case(
+        "disputed-event-unmarked",
+        [
+            replace(
+                E,
+                "beta-launched,",
+                "alpha-launched-later,alpha,,launched,2011,Another claim.,,,,,s-two\nbeta-launched,",
+            )
+        ],
+        "preferred-claims",
+        E,
+        3,
+        10,
+        "preferred",
+    ),
+    Case(
+        "two-preferred-claims",
+        [
+            replace(
+                E,
+                "beta-launched,",
+                "alpha-launched-later,alpha,,launched,2011,Another claim.,,,,true,s-two\nbeta-launched,",
+            ),
+            replace(E, "Alpha opened to users.,,,,,", "Alpha opened to users.,,,,true,"),
+        ],
+        "preferred-claims",
+        E,
+        2,
+        10,
+        "preferred",
+    ),
+    Case(
+        "disputed-figure-unmarked",
+        [
+            replace(
+                M,
+                "beta-users-2013,",
+                "alpha-users-2011-other,alpha,registered-users,,900000,exact,china,2011,,,s-two\nbeta-users-2013,",
+            )
+        ],
+        "preferred-claims",
+        M,
+        3,
+        9,
+        "preferred",
+    ),
+    Case("figure-after-access", [replace(M, "china,2011,", "china,2027,")], "future-date", M, 2, 8, "as_of"),
+    Case(
+        "published-after-access",
+        [replace(S, "2016,2026-11-26", "2027,2026-11-26")],
+        "future-date",
+        S,
+        3,
+        6,
+        "published",
+    ),
+    Case(
+        "own-parent-organization",
+        [replace(ORG, "Alpha Networks,,org-a", "Alpha Networks,,org-b")],
+        "self-reference",
+        ORG,
+        3,
+        4,
+        "parent_organization_id",
+    ),
+    Case(
+        "own-parent-platform",
+        [replace(P, "org-b,alpha,", "org-b,beta,")],
+        "self-reference",
+        P,
+        3,
+        9,
+        "parent_platform_id",
+    ),
+    Case(
+        "uncited-source",
+        [transform(S, lambda b: b + b"s-three,Unused,,,https://example.org/three,,2026-11-26,news,en,\n")],
+        "uncited-source",
+        S,
+        4,
+        1,
+        "source_id",
+    ),
+    # ---- positions survive a quoted cell that spans lines
+    Case(
+        "line-after-multiline-cell",
+        [
+            replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n'),
+            replace(P, "beta,Beta,贝塔,Beita,,recruitment", "beta,Beta,贝塔,Beita,,bogus"),
+        ],
+        "constraint-error",
+        P,
+        4,
+        6,
+        "category",
+    ),
+    Case(
+        "multiline-cell-is-a-control-character",
+        [replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n')],
+        "control-character",
+        P,
+        2,
+        21,
+        "note",
+    ),
+    Case(
+        "ragged-row-after-multiline-cell",
+        [
+            replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first\nsecond"\n'),
+            replace(P, '"A note, with a comma"', '"A note, with a comma",extra'),
+        ],
+        "extra-cell",
+        P,
+        4,
+        22,
+        None,
+    ),
+]
+
+
+def resolve_line(root: Path, path: str, line: int | str | None) -> int | None:
+    if not isinstance(line, str):
+        return line
+    text = (root / path).read_text(encoding="utf-8")
+    return text[: text.index(line)].count("\n") + 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_each_broken_input_is_reported_where_it_is(case: Case, package: Path) -> None:
+    root = package.parent
+    for edit in case.edits:
+        edit(root)
+    if case.id == "descriptor-missing":
+        package.unlink()
+    report = validate(package)
+    expected = (case.code, case.path, resolve_line(root, case.path, case.line), case.column, case.field)
+    found = [(p.code, p.path, p.line, p.column, p.field) for p in report.problems]
+    assert expected in found, f"expected {expected}, found {found}"
+    assert not report.valid
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_no_broken_input_produces_a_traceback(case: Case, package: Path) -> None:
+    root = package.parent
+    for edit in case.edits:
+        edit(root)
+    result = CliRunner().invoke(app, ["validate", str(package), "--format", "json"])
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    body = json.loads(result.output)
+    assert body["valid"] is False and body["errors"]
+
+
+def test_the_fixture_package_is_valid(package: Path) -> None:
+    assert validate(package).problems == []
+
+
+def test_a_missing_descriptor_is_a_package_error(tmp_path: Path) -> None:
+    report = validate(tmp_path / "datapackage.json")
+    assert [(p.code, p.path) for p in report.problems] == [("package-error", "datapackage.json")]
+
+
+def test_every_problem_in_a_file_is_reported_in_one_run(package: Path) -> None:
+    replace(P, "alpha,Alpha,", "alpha, Alpha,")(package.parent)
+    replace(M, ",250000,", ",-5,")(package.parent)
+    replace(S, "https://example.org/one", "ftp://example.org/one")(package.parent)
+    codes = sorted(p.code for p in validate(package).problems)
+    assert codes == ["constraint-error", "type-error", "whitespace"]
+
+
+def test_validation_never_writes_to_the_package(package: Path) -> None:
+    replace(P, "alpha,Alpha,", "alpha, Alpha,")(package.parent)
+    before = {p: p.read_bytes() for p in package.parent.rglob("*") if p.is_file()}
+    validate(package)
+    after = {p: p.read_bytes() for p in package.parent.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_validation_does_not_read_outside_the_package(tmp_path: Path, package: Path) -> None:
+    outside = tmp_path / "secret.csv"
+    outside.write_text("source_id\nx\n")
+    edit_json("datapackage.json", set_resource(0, "path", "data/../../secret.csv"))(package.parent)
+    problems = validate(package).problems
+    assert [p.code for p in problems] == ["resource-error"]
+    assert "inside the package" in problems[0].message
