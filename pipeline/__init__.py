@@ -16,34 +16,34 @@ __all__ = ["diff", "load", "release", "validate", "verify"]
 
 def validate(descriptor: str = "datapackage.json") -> Report:
     """Check a package and return its report (see ``pipeline.report``)."""
-    from .validate import validate as run
+    from .validation import validate as run
 
     return run(descriptor)
 
 
 def load(source: str, format: str = "parquet") -> dict[str, Any]:
     """Load a release (directory, descriptor or URL of either) as typed pandas DataFrames."""
-    from .load import load as run
+    from .loader import load as run
 
     return run(source, format=format)
 
 
 def release(descriptor: str = "datapackage.json", version: str | None = None, out: str = "dist") -> Any:
     """Validate, then build a release of the package into ``out/<version>``."""
-    from .release import build
+    from .publish import build
 
     return build(descriptor, version=version, out=out)
 
 
 def verify(directory: str) -> list[str]:
     """Check every file of a release against its descriptor and SHA256SUMS."""
-    from .release import verify as run
+    from .publish import verify as run
 
     return run(directory)
 
 
 def diff(old: str, new: str) -> Any:
     """Compare two releases, or a release and a working package."""
-    from .diff import diff as run
+    from .compare import diff as run
 
     return run(old, new)

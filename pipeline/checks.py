@@ -49,22 +49,44 @@ class Finding:
     field: str | None = None
 
 
+@dataclass(frozen=True)
+class Cells:
+    """One column parsed once: raw strings (null where missing), lexical validity, typed values."""
+
+    raw: pa.Array
+    valid: pa.Array
+    typed: pa.Array
+
+    @classmethod
+    def parse(cls, raw: pa.Array, spec: dict) -> Cells:
+        valid = lexically_valid(raw, spec)
+        return cls(raw, valid, to_arrow(raw, spec, valid))
+
+    def comparable(self) -> pa.Array:
+        typed = self.typed
+        return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
+
+
 def arrow_of(series: pd.Series) -> pa.Array:
     return pa.array(series.array) if len(series) else pa.array([], pa.string())
 
 
-def _passes(series: pd.Series, result: pa.Array | pa.ChunkedArray) -> pd.Series:
+def _passes(series: pd.Series, raw: pa.Array, result: pa.Array | pa.ChunkedArray) -> pd.Series:
     """A pandera check result: missing cells pass, as Table Schema constraints skip them."""
-    values = pc.fill_null(result, True).to_numpy(zero_copy_only=False)
-    return pd.Series(values, index=series.index)
+    ok = pc.or_(pc.fill_null(result, True), pc.is_null(raw))
+    return pd.Series(ok.to_numpy(zero_copy_only=False), index=series.index)
 
 
 def _vector(fn: Callable[[pa.Array], pa.Array]) -> Callable[[pd.Series], pd.Series]:
-    return lambda series: _passes(series, fn(arrow_of(series)))
+    def check(series: pd.Series) -> pd.Series:
+        raw = arrow_of(series)
+        return _passes(series, raw, fn(raw))
+
+    return check
 
 
-def _any_match(series: pd.Series, pattern: str) -> bool:
-    return bool(pc.any(pc.match_substring_regex(arrow_of(series), pattern)).as_py())
+def _any_match(arr: pa.Array, pattern: str) -> bool:
+    return bool(pc.any(pc.match_substring_regex(arr, pattern)).as_py())
 
 
 def _is_nfc(series: pd.Series) -> pd.Series:
@@ -77,21 +99,15 @@ def _is_nfc(series: pd.Series) -> pd.Series:
     return pd.Series(ok, index=series.index)
 
 
-def _bound_check(spec: dict, key: str, bound: object) -> Callable[[pa.Array], pa.Array]:
+def _bound_check(cells: Cells, key: str, bound: object) -> Callable[[pa.Array], pa.Array]:
     compare = {
         "minimum": pc.greater_equal,
         "maximum": pc.less_equal,
         "exclusiveMinimum": pc.greater,
         "exclusiveMaximum": pc.less,
     }[key]
-
-    def check(arr: pa.Array) -> pa.Array:
-        typed = to_arrow(arr, spec)
-        if pa.types.is_dictionary(typed.type):
-            typed = typed.cast(pa.string())
-        return compare(typed, pa.scalar(bound, typed.type))
-
-    return check
+    typed = cells.comparable()
+    return lambda _raw: compare(typed, pa.scalar(bound, typed.type))
 
 
 _BOUND_WORDS = {
@@ -102,19 +118,23 @@ _BOUND_WORDS = {
 }
 
 
-def field_checks(spec: dict, series: pd.Series, nfc: bool) -> list[tuple[pdr.Check, Finding]]:
-    """The checks of one field, each with what its failure means."""
+def field_checks(spec: dict, series: pd.Series, cells: Cells, nfc: bool) -> list[tuple[pdr.Check, Finding]]:
+    """The checks of one field, each with what its failure means.
+
+    The column was parsed once (``cells``); the type and bound checks read that parse.
+    """
     name = spec["name"]
     kind = spec.get("type", "string")
     constraints = spec.get("constraints", {})
     checks: list[tuple[pdr.Check, Finding]] = []
 
     def add(check_name: str, fn: Callable[[pd.Series], pd.Series], code: str, message: str) -> None:
-        checks.append((pdr.Check(fn, name=check_name), Finding(code, message, name)))
+        checks.append((pdr.Check(fn, name=check_name, ignore_na=False), Finding(code, message, name)))
 
     if kind in ("string", "any"):
         # One pass finds whether any cell is unclean; only then is each cause looked for.
-        if _any_match(series, _HYGIENE_PATTERN):
+        text = is_text(spec)
+        if _any_match(cells.raw, f"{_HYGIENE_PATTERN}|{_FORMULA_PATTERN}" if text else _HYGIENE_PATTERN):
             add(
                 "whitespace",
                 _vector(lambda a: pc.invert(pc.match_substring_regex(a, _WS_PATTERN))),
@@ -127,18 +147,18 @@ def field_checks(spec: dict, series: pd.Series, nfc: bool) -> list[tuple[pdr.Che
                 "control-character",
                 "the cell holds a control character (tab, line break, ...); expected none",
             )
-        if is_text(spec) and _any_match(series, _FORMULA_PATTERN):
-            add(
-                "formula",
-                _vector(lambda a: pc.invert(pc.match_substring_regex(a, _FORMULA_PATTERN))),
-                "formula-injection",
-                "the text starts with =, +, - or @, which a spreadsheet would run as a formula; "
-                "expected another first character",
-            )
+            if text:
+                add(
+                    "formula",
+                    _vector(lambda a: pc.invert(pc.match_substring_regex(a, _FORMULA_PATTERN))),
+                    "formula-injection",
+                    "the text starts with =, +, - or @, which a spreadsheet would run as a formula; "
+                    "expected another first character",
+                )
         if not nfc:
             add("nfc", _is_nfc, "unicode-normalization", "the text is not in Unicode NFC; expected NFC (run fmt)")
     if kind not in ("string", "any") or spec.get("partialDate"):
-        add("type", _vector(lambda a: lexically_valid(a, spec)), "type-error", f"expected {expected(spec)}")
+        add("type", _vector(lambda _raw: cells.valid), "type-error", f"expected {expected(spec)}")
     fmt = spec.get("format", "default")
     if kind == "string" and fmt in FORMATS:
         pattern = anchored(FORMATS[fmt])
@@ -181,7 +201,7 @@ def field_checks(spec: dict, series: pd.Series, nfc: bool) -> list[tuple[pdr.Che
             bound = parse_bound(kind, constraints[key])
             add(
                 key,
-                _vector(_bound_check(spec, key, bound)),
+                _vector(_bound_check(cells, key, bound)),
                 "constraint-error",
                 f"expected a value {word} {constraints[key]}",
             )
@@ -194,18 +214,25 @@ def _key_values(frame: pd.DataFrame, fields: list[str]) -> pd.Series | pd.MultiI
     return pd.MultiIndex.from_frame(frame[fields])
 
 
-def _foreign_key(fields: list[str], target: pd.DataFrame, ref_fields: list[str]) -> Callable:
+def _foreign_key(
+    fields: list[str], target: pd.DataFrame, ref_fields: list[str], target_cells: dict[str, Cells] | None
+) -> Callable:
     def check(frame: pd.DataFrame) -> pd.Series:
-        present = frame[fields].notna().all(axis=1)
+        present = frame[fields].notna().all(axis=1).to_numpy()
         if not all(f in target for f in ref_fields):
             return pd.Series(True, index=frame.index)
-        found = _key_values(frame, fields).isin(_key_values(target, ref_fields).dropna())
-        return pd.Series(np.asarray(found) | ~present.to_numpy(), index=frame.index)
+        if len(fields) == 1:
+            known = target_cells[ref_fields[0]].raw if target_cells else arrow_of(target[ref_fields[0]])
+            found = pc.fill_null(pc.is_in(arrow_of(frame[fields[0]]), known.drop_null()), False)
+            found = found.to_numpy(zero_copy_only=False)
+        else:
+            found = np.asarray(_key_values(frame, fields).isin(_key_values(target, ref_fields).dropna()))
+        return pd.Series(found | ~present, index=frame.index)
 
     return check
 
 
-def _sorted(fields: list[str], specs: dict[str, dict]) -> Callable:
+def _sorted(fields: list[str], cells: dict[str, Cells]) -> Callable:
     """True on rows that do not sort before the row above them (by primary key)."""
 
     def check(frame: pd.DataFrame) -> pd.Series:
@@ -215,9 +242,7 @@ def _sorted(fields: list[str], specs: dict[str, dict]) -> Callable:
             return pd.Series(ok, index=frame.index)
         decided = np.zeros(n - 1, bool)
         for name in fields:
-            values = to_arrow(arrow_of(frame[name]), specs[name])
-            if pa.types.is_dictionary(values.type):
-                values = values.cast(pa.string())
+            values = cells[name].comparable()
             prev, cur = values[:-1], values[1:]
             less = pc.fill_null(pc.less(cur, prev), False).to_numpy(zero_copy_only=False)
             greater = pc.fill_null(pc.greater(cur, prev), False).to_numpy(zero_copy_only=False)
@@ -237,9 +262,14 @@ def _unique_key(fields: list[str]) -> Callable:
 
 
 def resource_schema(
-    resource: Resource, frame: pd.DataFrame, frames: dict[str, pd.DataFrame], nfc: bool
+    resource: Resource,
+    frame: pd.DataFrame,
+    frames: dict[str, pd.DataFrame],
+    nfc: bool,
+    parsed: dict[str, dict[str, Cells]],
 ) -> tuple[pdr.DataFrameSchema, dict[tuple[str | None, str], Finding]]:
     """The pandera schema of one resource's raw cells, keys and row order."""
+    cells = parsed[resource.name]
     findings: dict[tuple[str | None, str], Finding] = {}
     pk = resource.primary_key
     columns = {}
@@ -249,7 +279,7 @@ def resource_schema(
             continue
         constraints = spec.get("constraints", {})
         checks = []
-        for check, finding in field_checks(spec, frame[name], nfc):
+        for check, finding in field_checks(spec, frame[name], cells[name], nfc):
             checks.append(check)
             findings[(name, check.name)] = finding
         in_pk = name in pk
@@ -271,12 +301,11 @@ def resource_schema(
 
     frame_checks = []
     present_pk = [f for f in pk if f in frame]
-    specs = {spec["name"]: spec for spec in resource.fields}
     if present_pk == pk and pk:
         findings[(None, "multiple_fields_uniqueness")] = Finding(
             "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
         )
-        frame_checks.append(pdr.Check(_sorted(pk, specs), name="row-order"))
+        frame_checks.append(pdr.Check(_sorted(pk, cells), name="row-order"))
         findings[(None, "row-order")] = Finding(
             "row-order", f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)}", pk[0]
         )
@@ -293,7 +322,9 @@ def resource_schema(
         if target is None or not all(f in frame for f in fields):
             continue
         check_name = f"foreign-key:{','.join(fields)}"
-        frame_checks.append(pdr.Check(_foreign_key(fields, target, ref_fields), name=check_name))
+        frame_checks.append(
+            pdr.Check(_foreign_key(fields, target, ref_fields, parsed.get(target_name)), name=check_name)
+        )
         findings[(None, check_name)] = Finding(
             "foreign-key",
             f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",

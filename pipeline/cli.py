@@ -53,7 +53,7 @@ def validate(
 ) -> None:
     """Check the package and report every problem with its file, line and column."""
     from .report import FORMATTERS
-    from .validate import validate as run
+    from .validation import validate as run
 
     report = run(descriptor)
     _print(FORMATTERS[format.value](report))
@@ -81,7 +81,7 @@ def release(
     out: Annotated[Path, typer.Option(help="Folder that receives <version>/.")] = Path("dist"),
 ) -> None:
     """Validate, then build dist/<version>/ with CSV, JSON, Parquet, checksums and a zip."""
-    from .release import ReleaseError, build
+    from .publish import ReleaseError, build
 
     try:
         result = build(descriptor, version=version, out=out)
@@ -94,7 +94,7 @@ def release(
 @app.command()
 def verify(directory: Annotated[Path, typer.Argument(help="A release folder, dist/X.Y.Z.")]) -> None:
     """Check every file of a release against its descriptor and SHA256SUMS."""
-    from .release import verify as run
+    from .publish import verify as run
 
     problems = run(directory)
     _print("\n".join(problems) or f"verified {directory}")
@@ -108,8 +108,8 @@ def diff(
     format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
 ) -> None:
     """Rows added, removed and changed, schema changes, and the semver bump they call for."""
-    from .diff import DiffError, render
-    from .diff import diff as run
+    from .compare import DiffError, render
+    from .compare import diff as run
 
     try:
         result = run(old, new)

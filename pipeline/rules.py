@@ -126,10 +126,10 @@ def _closure_once(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 def _has_event(df: pd.DataFrame, frames: Frames, column: str, kinds: list[str]) -> pd.Series:
     events = frames["events"]
-    events = events[events["event"].isin(kinds)]
-    pairs = set(zip(events["platform_id"].astype(object), events["date"].astype(object), strict=True))
-    found = [(p, d) in pairs for p, d in zip(df["platform_id"].astype(object), df[column].astype(object), strict=True)]
-    return pd.Series(np.array(found, bool) | df[column].isna().to_numpy(), index=df.index)
+    events = events.loc[events["event"].isin(kinds), ["platform_id", "date"]].dropna().drop_duplicates()
+    pairs = pd.MultiIndex.from_frame(events.astype("string"))
+    mine = pd.MultiIndex.from_arrays([df["platform_id"].astype("string"), df[column].astype("string")])
+    return pd.Series(mine.isin(pairs) | df[column].isna().to_numpy(), index=df.index)
 
 
 @rule(
@@ -318,8 +318,8 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 @rule("sources", "uncited-source", "source_id", "no fact cites this source; expected every source to be cited")
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    cited = [frames[name][column].dropna().astype(str) for name, column in frames.citations if name in frames]
-    return df["source_id"].isin(set().union(*cited) if cited else set())
+    cited = [frames[name][column].dropna() for name, column in frames.citations if name in frames]
+    return df["source_id"].isin(pd.concat(cited, ignore_index=True).unique() if cited else [])
 
 
 @rule(

@@ -92,16 +92,21 @@ def expected(spec: dict) -> str:
 
 
 def _valid_calendar(arr: pa.Array) -> pa.Array:
-    """True where a YYYY-MM-DD string (or a YYYY / YYYY-MM prefix) is a real calendar day."""
-    length = pc.utf8_length(arr)
+    """True where a YYYY-MM-DD string (or a YYYY / YYYY-MM prefix) is a real calendar day.
+
+    Dates repeat, so each distinct value is parsed once and the verdicts mapped back.
+    """
+    distinct = pc.unique(arr).drop_null()
+    length = pc.utf8_length(distinct)
     full = pc.if_else(
         pc.equal(length, 4),
-        pc.binary_join_element_wise(arr, "-01-01", ""),
-        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(arr, "-01", ""), arr),
+        pc.binary_join_element_wise(distinct, "-01-01", ""),
+        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(distinct, "-01", ""), distinct),
     )
     parsed = pc.strptime(full, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 2026-02-30 over to March; a real day prints back as it was written.
-    return pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), full), False)
+    real = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), full), False)
+    return pc.is_in(arr, distinct.filter(real))
 
 
 def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
@@ -140,10 +145,11 @@ def arrow_type(spec: dict) -> pa.DataType:
     }[kind]
 
 
-def to_arrow(arr: pa.Array, spec: dict) -> pa.Array:
-    """Typed values from raw strings; missing or invalid cells become null."""
+def to_arrow(arr: pa.Array, spec: dict, valid: pa.Array | None = None) -> pa.Array:
+    """Typed values from raw strings; missing or invalid cells (``valid`` false) become null."""
     kind = spec.get("type", "string")
-    valid = lexically_valid(arr, spec)
+    if valid is None:
+        valid = lexically_valid(arr, spec)
     clean = pc.if_else(pc.fill_null(valid, False), arr, pa.scalar(None, pa.string()))
     target = arrow_type(spec)
     if kind == "boolean":
@@ -224,4 +230,6 @@ def to_pandas(arr: pa.Array | pa.ChunkedArray, spec: dict, index: object = None)
     series = arr.to_pandas(types_mapper=_PANDAS_FOR_ARROW.get)
     if index is not None:
         series.index = index
+    if isinstance(dtype, pd.CategoricalDtype):
+        series = series.where(series.isin(dtype.categories))  # values outside the enum are invalid: missing
     return series.astype(dtype)

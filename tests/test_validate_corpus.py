@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
-from pipeline.validate import validate
+from pipeline.validation import validate
 
 
 def replace(path: str, old: str, new: str) -> Callable[[Path], None]:

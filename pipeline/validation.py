@@ -15,12 +15,12 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .checks import Finding, arrow_of, resource_schema
+from .checks import Cells, Finding, arrow_of, resource_schema
 from .package import Package, Resource, load_package
 from .read import RawTable, read_table
 from .report import Problem, Report
 from .rules import RULES, Frames
-from .schema import to_arrow, to_pandas
+from .schema import to_pandas
 
 
 def validate(descriptor: str | Path = "datapackage.json") -> Report:
@@ -37,6 +37,13 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
 
 def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Read and check every resource; return the raw frames (index: line) and the problems."""
+    frames, parsed, problems = _read_all(package)
+    if len(frames) == len(package.resources):
+        problems += check_rules(package, frames, parsed)
+    return frames, problems
+
+
+def _read_all(package: Package) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Cells]], list[Problem]]:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     frames: dict[str, pd.DataFrame] = {}
@@ -49,13 +56,21 @@ def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Proble
         frame = raw_frame(resource, table)
         problems += blank_rows(resource, frame)
         tables[resource.name] = table
-        frames[resource.name] = frame = frame[~_all_missing(frame)]
+        frames[resource.name] = frame[~_all_missing(frame)]
+    parsed = {name: parse_cells(package.resource(name), frame) for name, frame in frames.items()}
     for resource in package.resources:
         if resource.name in frames:
-            problems += check_cells(resource, frames, tables[resource.name].nfc)
-    if len(frames) == len(package.resources):
-        problems += check_rules(package, frames)
-    return frames, problems
+            problems += check_cells(resource, frames, parsed, tables[resource.name].nfc)
+    return frames, parsed, problems
+
+
+def parse_cells(resource: Resource, frame: pd.DataFrame) -> dict[str, Cells]:
+    """Each column parsed once, for the type checks, the bounds, the keys and the rules."""
+    return {
+        spec["name"]: Cells.parse(arrow_of(frame[spec["name"]]), spec)
+        for spec in resource.fields
+        if spec["name"] in frame
+    }
 
 
 def check_header(resource: Resource, header: list[str]) -> list[Problem]:
@@ -143,9 +158,11 @@ def _problems_from(
     return problems
 
 
-def check_cells(resource: Resource, frames: dict[str, pd.DataFrame], nfc: bool) -> list[Problem]:
+def check_cells(
+    resource: Resource, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]], nfc: bool
+) -> list[Problem]:
     frame = frames[resource.name]
-    schema, findings = resource_schema(resource, frame, frames, nfc)
+    schema, findings = resource_schema(resource, frame, frames, nfc, parsed)
     try:
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
@@ -167,14 +184,17 @@ def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Prob
     return out
 
 
-def typed_frames(package: Package, frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def typed_frames(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
+) -> dict[str, pd.DataFrame]:
     """Frames with the schema's dtypes; cells that fail their type become missing."""
     typed = {}
     for resource in package.resources:
         frame = frames[resource.name]
+        cells = parsed[resource.name] if parsed else parse_cells(resource, frame)
         typed[resource.name] = pd.DataFrame(
             {
-                spec["name"]: to_pandas(to_arrow(arrow_of(frame[spec["name"]]), spec), spec, frame.index)
+                spec["name"]: to_pandas(cells[spec["name"]].typed, spec, frame.index)
                 for spec in resource.fields
                 if spec["name"] in frame
             },
@@ -193,9 +213,11 @@ def _source_references(package: Package) -> list[tuple[str, str]]:
     return refs
 
 
-def check_rules(package: Package, frames: dict[str, pd.DataFrame]) -> list[Problem]:
+def check_rules(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
+) -> list[Problem]:
     """Run the package rules, each a pandera check over a typed frame."""
-    typed = Frames(typed_frames(package, frames), _source_references(package))
+    typed = Frames(typed_frames(package, frames, parsed), _source_references(package))
     problems: list[Problem] = []
     for resource in package.resources:
         checks, findings = [], {}

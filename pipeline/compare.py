@@ -1,0 +1,313 @@
+"""Compare two versions of the package: rows, cells, schemas, and the semver bump due.
+
+Either side may be a release folder (its ``datapackage.json`` carries inline schemas and
+canonical CSV) or a working package. Rows are matched by primary key. The bump follows
+the Data Package version recipe: MAJOR when a field or resource is removed, renamed or
+retyped or a constraint tightens; MINOR when data is added or a constraint loosens;
+PATCH when values are fixed, rows withdrawn or only metadata changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .package import resolve_inside
+
+LEVELS = ["none", "patch", "minor", "major"]
+
+
+class DiffError(Exception):
+    """One side cannot be read as a package."""
+
+
+@dataclass
+class Change:
+    key: str
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class ResourceDiff:
+    name: str
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+
+
+@dataclass
+class SchemaChange:
+    resource: str
+    field: str | None
+    description: str
+    level: str
+
+
+@dataclass
+class Diff:
+    old_version: str | None
+    new_version: str | None
+    resources: list[ResourceDiff]
+    schema: list[SchemaChange]
+    metadata: list[str]
+    bump: str
+    suggested_version: str | None
+    version_ok: bool | None
+
+
+@dataclass
+class Side:
+    version: str | None
+    descriptor: dict
+    tables: dict[str, tuple[dict, list[str], list[list[str]]]]  # name -> (schema, header, rows)
+
+
+def _read_side(source: str | Path) -> Side:
+    path = Path(source)
+    if path.is_dir():
+        path = path / "datapackage.json"
+    try:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DiffError(f"cannot read {path}: {exc}") from None
+    root = path.parent
+    tables = {}
+    for resource in descriptor.get("resources", []):
+        if resource.get("format", "csv") != "csv" or not str(resource.get("path", "")).endswith(".csv"):
+            continue
+        file, why = resolve_inside(root, resource.get("path"))
+        schema = resource.get("schema")
+        if isinstance(schema, str):
+            schema_file, why = resolve_inside(root, schema)
+            if schema_file is None:
+                raise DiffError(f"{path}: {why}")
+            schema = json.loads(schema_file.read_text(encoding="utf-8"))
+        if file is None or not isinstance(schema, dict):
+            raise DiffError(f"{path}: resource {resource.get('name')}: {why or 'no schema'}")
+        try:
+            rows = list(csv.reader(io.StringIO(file.read_text(encoding="utf-8"))))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DiffError(f"cannot read {file}: {exc}") from None
+        tables[resource["name"]] = (schema, rows[0] if rows else [], rows[1:])
+    return Side(descriptor.get("version"), descriptor, tables)
+
+
+def _keyed(schema: dict, header: list[str], rows: list[list[str]]) -> dict[str, dict[str, str]]:
+    key = schema.get("primaryKey") or header
+    key = [key] if isinstance(key, str) else key
+    out = {}
+    for row in rows:
+        record = dict(zip(header, row, strict=False))
+        out["|".join(record.get(k, "") for k in key)] = record
+    return out
+
+
+def _constraint_level(name: str, old: object, new: object) -> str:
+    """How a change of one constraint affects users: tighter is major, looser minor."""
+    if old == new:
+        return "none"
+    if name == "enum":
+        old_set, new_set = set(old or []), set(new or [])
+        if old is None:
+            return "major"
+        if new is None:
+            return "minor"
+        return "major" if old_set - new_set else "minor"
+    if name in ("required", "unique"):
+        return "major" if new else "minor"
+    if name in ("minimum", "minLength", "exclusiveMinimum"):
+        if old is None:
+            return "major"
+        if new is None:
+            return "minor"
+        return "major" if new > old else "minor"
+    if name in ("maximum", "maxLength", "exclusiveMaximum"):
+        if old is None:
+            return "major"
+        if new is None:
+            return "minor"
+        return "major" if new < old else "minor"
+    return "major"  # a changed pattern may refuse values that passed before
+
+
+def _schema_changes(name: str, old: dict, new: dict) -> list[SchemaChange]:
+    changes = []
+    old_fields = {f["name"]: f for f in old.get("fields", [])}
+    new_fields = {f["name"]: f for f in new.get("fields", [])}
+    for fname in old_fields.keys() - new_fields.keys():
+        changes.append(SchemaChange(name, fname, "field removed or renamed", "major"))
+    for fname in new_fields.keys() - old_fields.keys():
+        required = new_fields[fname].get("constraints", {}).get("required")
+        changes.append(SchemaChange(name, fname, "field added" + (" (required)" if required else ""), "minor"))
+    for fname in old_fields.keys() & new_fields.keys():
+        a, b = old_fields[fname], new_fields[fname]
+        if a.get("type", "string") != b.get("type", "string"):
+            changes.append(SchemaChange(name, fname, f"type {a.get('type')} -> {b.get('type')}", "major"))
+        if a.get("format", "default") != b.get("format", "default"):
+            changes.append(SchemaChange(name, fname, f"format {a.get('format')} -> {b.get('format')}", "major"))
+        ca, cb = a.get("constraints", {}), b.get("constraints", {})
+        for cname in sorted(set(ca) | set(cb)):
+            level = _constraint_level(cname, ca.get(cname), cb.get(cname))
+            if level != "none":
+                word = "tightened" if level == "major" else "loosened"
+                changes.append(SchemaChange(name, fname, f"constraint {cname} {word}", level))
+        for meta in ("title", "description"):
+            if a.get(meta) != b.get(meta):
+                changes.append(SchemaChange(name, fname, f"{meta} changed", "patch"))
+    old_order = [f for f in old_fields if f in new_fields]
+    new_order = [f for f in new_fields if f in old_fields]
+    if old_order != new_order:
+        changes.append(SchemaChange(name, None, "fields reordered", "major"))
+    if old.get("primaryKey") != new.get("primaryKey"):
+        changes.append(SchemaChange(name, None, "primary key changed", "major"))
+    if old.get("foreignKeys", []) != new.get("foreignKeys", []):
+        changes.append(SchemaChange(name, None, "foreign keys changed", "major"))
+    return changes
+
+
+def _next_version(version: str | None, bump: str) -> str | None:
+    if not version or bump == "none":
+        return version
+    major, minor, patch = (int(x) for x in version.split("."))
+    if bump == "major":
+        return f"{major + 1}.0.0"
+    if bump == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _at_least(old: str | None, new: str | None, bump: str) -> bool | None:
+    """True when the new version number is at least the bump the changes call for."""
+    if not old or not new:
+        return None
+    a = tuple(int(x) for x in old.split("."))
+    b = tuple(int(x) for x in new.split("."))
+    if bump == "none":
+        return b >= a
+    need = tuple(int(x) for x in (_next_version(old, bump) or old).split("."))
+    return b >= need
+
+
+def diff(old: str | Path, new: str | Path) -> Diff:
+    """What changed from ``old`` to ``new``."""
+    a, b = _read_side(old), _read_side(new)
+    resources, schema = [], []
+    levels = ["none"]
+    for name in a.tables.keys() - b.tables.keys():
+        schema.append(SchemaChange(name, None, "resource removed", "major"))
+    for name in b.tables.keys() - a.tables.keys():
+        schema.append(SchemaChange(name, None, "resource added", "minor"))
+    for name in [n for n in b.tables if n in a.tables]:
+        (sa, ha, ra), (sb, hb, rb) = a.tables[name], b.tables[name]
+        schema += _schema_changes(name, sa, sb)
+        ka, kb = _keyed(sa, ha, ra), _keyed(sb, hb, rb)
+        result = ResourceDiff(name, sorted(kb.keys() - ka.keys()), sorted(ka.keys() - kb.keys()))
+        for key in sorted(ka.keys() & kb.keys()):
+            for fname in hb:
+                old_value, new_value = ka[key].get(fname), kb[key].get(fname)
+                if fname in ha and old_value != new_value:
+                    result.changed.append(Change(key, fname, old_value or "", new_value or ""))
+        resources.append(result)
+        if result.added:
+            levels.append("minor")
+        if result.changed or result.removed:
+            levels.append("patch")
+    levels += [c.level for c in schema]
+    ignore = {"resources", "version", "created"}
+    metadata = sorted(
+        k
+        for k in set(a.descriptor) | set(b.descriptor)
+        if k not in ignore and a.descriptor.get(k) != b.descriptor.get(k)
+    )
+    if metadata:
+        levels.append("patch")
+    bump = max(levels, key=LEVELS.index)
+    return Diff(
+        a.version,
+        b.version,
+        resources,
+        schema,
+        metadata,
+        bump,
+        _next_version(a.version, bump),
+        _at_least(a.version, b.version, bump),
+    )
+
+
+def render(result: Diff, fmt: str = "text") -> str:
+    if fmt == "json":
+        return json.dumps(asdict(result), ensure_ascii=False, indent=2)
+    if fmt == "markdown":
+        return _markdown(result)
+    return _text(result)
+
+
+def _verdict(result: Diff) -> str:
+    line = f"changes call for a {result.bump} bump" if result.bump != "none" else "no changes"
+    if result.suggested_version and result.bump != "none":
+        line += f": {result.old_version} -> {result.suggested_version} at least"
+    if result.version_ok is False:
+        line += f" (the new version {result.new_version} is too low)"
+    return line
+
+
+def _text(result: Diff) -> str:
+    out = [f"{result.old_version} -> {result.new_version}: {_verdict(result)}"]
+    for change in result.schema:
+        where = f"{change.resource}.{change.field}" if change.field else change.resource
+        out.append(f"  schema {where}: {change.description} [{change.level}]")
+    for key in result.metadata:
+        out.append(f"  metadata {key} changed [patch]")
+    for r in result.resources:
+        if not (r.added or r.removed or r.changed):
+            continue
+        out.append(f"  {r.name}: {len(r.added)} added, {len(r.removed)} removed, {len(r.changed)} cells changed")
+        out += [f"    + {k}" for k in r.added]
+        out += [f"    - {k}" for k in r.removed]
+        out += [f"    ~ {c.key} {c.field}: {c.old!r} -> {c.new!r}" for c in r.changed]
+    return "\n".join(out)
+
+
+def _markdown(result: Diff) -> str:
+    out = [f"## {result.new_version}", "", f"Compared with {result.old_version}: {_verdict(result)}.", ""]
+    if result.schema or result.metadata:
+        out.append("### Schema and metadata")
+        out += [
+            f"- `{c.resource}{'.' + c.field if c.field else ''}`: {c.description} ({c.level})" for c in result.schema
+        ]
+        out += [f"- package `{k}` changed (patch)" for k in result.metadata]
+        out.append("")
+    rows = [r for r in result.resources if r.added or r.removed or r.changed]
+    if rows:
+        out += ["### Data", "", "| resource | added | removed | cells changed |", "|---|---:|---:|---:|"]
+        out += [f"| {r.name} | {len(r.added)} | {len(r.removed)} | {len(r.changed)} |" for r in rows]
+        out.append("")
+        for r in rows:
+            details = [f"- added `{k}`" for k in r.added] + [f"- removed `{k}`" for k in r.removed]
+            details += [f"- `{c.key}` {c.field}: `{c.old}` → `{c.new}`" for c in r.changed]
+            if details:
+                out += [f"#### {r.name}", "", *details, ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def initial_entry(descriptor: Path, version: str) -> str:
+    """The changelog entry of a first release: what it holds."""
+    side = _read_side(descriptor)
+    lines = [f"## {version}", "", "First release. It holds:", ""]
+    lines += [f"- {name}: {len(rows)} rows" for name, (_, _, rows) in side.tables.items()]
+    return "\n".join(lines) + "\n"
+
+
+def changelog_entry(previous: Path | None, descriptor: Path, version: str) -> str:
+    """The entry for a release: its diff against the previous one, or its contents."""
+    if previous is None:
+        return initial_entry(descriptor, version)
+    result = diff(previous, descriptor)
+    result.new_version = version
+    result.version_ok = _at_least(result.old_version, version, result.bump)
+    return _markdown(result)

@@ -1,0 +1,205 @@
+"""Documentation generated from the schemas and the data: the data dictionary, the README's
+table of resources and the timeline picture. ``make docs`` writes them; a test fails when
+they are stale."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+from .package import Package, load_package
+
+DICTIONARY_PATH = Path("docs/data-dictionary.md")
+TIMELINE_PATH = Path("docs/timeline.png")
+README_PATH = Path("README.md")
+MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
+CATEGORY_COLOURS = {
+    "professional-network": "#1f77b4",
+    "recruitment": "#2ca02c",
+    "headhunting": "#17becf",
+    "employer-reviews": "#bcbd22",
+    "messaging": "#d62728",
+    "workplace-collaboration": "#9467bd",
+    "social-network": "#ff7f0e",
+    "microblog": "#e377c2",
+    "meetings": "#8c564b",
+}
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _constraints(spec: dict) -> str:
+    parts = []
+    for key, value in spec.get("constraints", {}).items():
+        if key == "enum":
+            parts.append("one of " + ", ".join(f"`{v}`" for v in value))
+        elif key in ("required", "unique"):
+            if value:
+                parts.append(key)
+        else:
+            parts.append(f"{key} `{value}`")
+    if spec.get("format", "default") != "default":
+        parts.append(f"format `{spec['format']}`")
+    if spec.get("partialDate"):
+        parts.append("partial date")
+    return "; ".join(parts)
+
+
+def _type(spec: dict) -> str:
+    return "partial date" if spec.get("partialDate") else spec.get("type", "string")
+
+
+def dictionary_markdown(package: Package) -> str:
+    """One page describing every resource and field, in English with Chinese titles."""
+    meta = package.descriptor
+    out = [
+        f"# Data dictionary: {meta.get('title', meta.get('name'))}",
+        "",
+        "Generated from the Table Schemas in `schemas/` by `make docs`; do not edit by hand.",
+        "",
+        "Partial dates are ISO 8601 at the precision the source gives: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.",
+        "",
+    ]
+    for resource in package.resources:
+        schema = resource.schema
+        out += [f"## {resource.name}", "", schema.get("description", ""), ""]
+        out.append(f"Primary key: `{', '.join(resource.primary_key)}`.")
+        for fields, target, ref in resource.foreign_keys():
+            out.append(f"Foreign key: `{', '.join(fields)}` → `{target}.{', '.join(ref)}`.")
+        out += ["", "| field | 中文 | type | constraints | description |", "|---|---|---|---|---|"]
+        for spec in resource.fields:
+            out.append(
+                f"| `{spec['name']}` | {_cell(spec.get('title_zh', ''))} | {_type(spec)} | "
+                f"{_cell(_constraints(spec))} | {_cell(spec.get('description', ''))} |"
+            )
+        out.append("")
+    return "\n".join(out)
+
+
+def resources_table(package: Package) -> str:
+    """The README's summary of the resources, with row counts from the data."""
+    lines = ["| resource | rows | primary key | what a row is |", "|---|---:|---|---|"]
+    for resource in package.resources:
+        rows = max(0, resource.file.read_bytes().count(b"\n") - 1)
+        lines.append(
+            f"| [`{resource.name}`](docs/data-dictionary.md#{resource.name}) | {rows} | "
+            f"`{', '.join(resource.primary_key)}` | {_cell(resource.schema.get('description', ''))} |"
+        )
+    return "\n".join(lines)
+
+
+def data_digest(package: Package) -> str:
+    """What the timeline is drawn from: the digest written into the PNG and checked by tests."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("platforms", "events", "metrics", "sources"):
+        digest.update(package.resource(name).file.read_bytes())
+    return digest.hexdigest()
+
+
+def _day(partial: str, last: bool = False):
+    import numpy as np
+
+    if len(partial) == 4:
+        partial += "-12-31" if last else "-07-01"
+    elif len(partial) == 7:
+        partial += "-28" if last else "-15"
+    return np.datetime64(partial, "D")
+
+
+def timeline_png(package: Package, target: Path) -> None:
+    """Each platform from launch to closure (or to the latest status check), coloured by
+    category, with its user-figure observations marked."""
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from .loader import load_package_frames
+
+    frames = load_package_frames(package)
+    platforms = frames["platforms"].copy()
+    metrics = frames["metrics"]
+    end_of_data = max(frames["sources"]["accessed"].dropna()).strftime("%Y-%m-%d")
+    platforms = platforms[platforms["launched"].notna()]
+    platforms = platforms.assign(start=[_day(v) for v in platforms["launched"]])
+    platforms = platforms.sort_values(["start", "platform_id"], ascending=[False, True])
+
+    plt.rcParams.update({"font.size": 9, "svg.hashsalt": "guanxi"})
+    fig, ax = plt.subplots(figsize=(11, 0.32 * len(platforms) + 1.6), dpi=110)
+    for y, (_, p) in enumerate(platforms.iterrows()):
+        colour = CATEGORY_COLOURS.get(p["category"], "#7f7f7f")
+        checked = _day(p["status_as_of"], last=True) if isinstance(p["status_as_of"], str) else p["start"]
+        if isinstance(p["closed"], str):
+            end = _day(p["closed"], last=True)
+            ax.plot([p["start"], end], [y, y], color=colour, linewidth=6, solid_capstyle="butt")
+        elif p["status"] == "active":
+            end = _day(end_of_data)
+            ax.plot([p["start"], checked], [y, y], color=colour, linewidth=6, solid_capstyle="butt")
+            ax.plot([checked, end], [y, y], color=colour, linewidth=1)
+        else:
+            end = checked
+            ax.plot([p["start"], end], [y, y], color=colour, linewidth=6, linestyle=(0, (1, 1)))
+        seen = metrics[metrics["platform_id"] == p["platform_id"]]
+        ax.plot([_day(v) for v in seen["as_of"]], [y] * len(seen), "o", color="black", markersize=3, zorder=3)
+        label = p["name_en"] + (" (closed)" if p["status"] in ("defunct", "replaced") else "")
+        ax.text(max([end, *[_day(v) for v in seen["as_of"]]]), y, "  " + label, va="center", fontsize=8)
+    ax.set_yticks([])
+    first = min(platforms["start"])
+    ax.set_xlim(np.datetime64(f"{first.year - 1}-01-01"), _day(end_of_data) + np.timedelta64(1460, "D"))
+    ax.grid(axis="x", color="#dddddd")
+    ax.set_title(f"China's professional networking platforms: launch to closure or to {end_of_data}")
+    handles = [Patch(color=c, label=k) for k, c in CATEGORY_COLOURS.items() if k in set(platforms["category"])]
+    handles.append(Line2D([], [], marker="o", color="black", linestyle="", markersize=3, label="user figure"))
+    handles.append(
+        Line2D([], [], color="#7f7f7f", linewidth=4, linestyle=(0, (1, 1)), label="status or end date unknown")
+    )
+    handles.append(Line2D([], [], color="#7f7f7f", linewidth=1, label="active when last checked; not checked since"))
+    ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, ncol=2)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(target, metadata={"Software": None, "Description": f"data-digest:{data_digest(package)}"})
+    plt.close(fig)
+
+
+def png_digest(path: Path) -> str | None:
+    """The data digest a timeline PNG was drawn from, read from its text chunk."""
+    match = re.search(rb"data-digest:([0-9a-f]{64})", path.read_bytes()) if path.exists() else None
+    return match.group(1).decode() if match else None
+
+
+def readme_with_resources(readme: str, package: Package) -> str:
+    start, end = MARKERS
+    if start not in readme or end not in readme:
+        return readme
+    head, rest = readme.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{resources_table(package)}\n{end}{tail}"
+
+
+def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
+    """Write the dictionary, the README's resource table and the timeline; return their paths."""
+    path = Path(descriptor)
+    package, _ = load_package(path / "datapackage.json" if path.is_dir() else path)
+    if package is None:
+        raise SystemExit("the descriptor is not valid; run `python -m pipeline validate` first")
+    root = package.root
+    written = []
+    dictionary = root / DICTIONARY_PATH
+    dictionary.parent.mkdir(parents=True, exist_ok=True)
+    dictionary.write_text(dictionary_markdown(package), encoding="utf-8")
+    written.append(dictionary)
+    readme = root / README_PATH
+    if readme.exists():
+        readme.write_text(readme_with_resources(readme.read_text(encoding="utf-8"), package), encoding="utf-8")
+        written.append(readme)
+    timeline_png(package, root / TIMELINE_PATH)
+    written.append(root / TIMELINE_PATH)
+    return written

@@ -1,0 +1,274 @@
+"""Build, and verify, a versioned release: CSV, JSON and Parquet with checksums and a zip.
+
+A release is reproducible (the same data gives the same bytes: no wall-clock time inside;
+the one timestamp comes from SOURCE_DATE_EPOCH or the data), atomic (built in a temporary
+folder and renamed into place) and immutable (an existing version is never overwritten).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .fmt import plan
+from .package import Package, Resource, load_package
+from .report import to_text
+from .schema import arrow_type, to_arrow
+from .validation import read_package
+
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+ZIP_MODE = 0o644 << 16
+FORMATS = ("csv", "json", "parquet")
+MEDIATYPES = {"csv": "text/csv", "json": "application/json", "parquet": "application/vnd.apache.parquet"}
+DICTIONARY = "DATA-DICTIONARY.md"
+CHANGES = "CHANGELOG.md"
+SUMS = "SHA256SUMS"
+
+
+class ReleaseError(Exception):
+    """The release cannot be built; nothing was written."""
+
+
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def release_timestamp(typed_sources: object | None = None) -> dt.datetime:
+    """SOURCE_DATE_EPOCH when set, else the last day a source was read: never the clock."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+    if typed_sources is not None and len(typed_sources):
+        last = max(typed_sources)
+        return dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)
+    return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def typed_table(resource: Resource, frame) -> pa.Table:
+    """A resource as an Arrow table of the schema's types, with descriptions and key kept."""
+    from .checks import arrow_of
+
+    fields, columns = [], []
+    for spec in resource.fields:
+        column = to_arrow(arrow_of(frame[spec["name"]]), spec)
+        meta = {"description": spec.get("description", ""), "title": spec.get("title", "")}
+        fields.append(pa.field(spec["name"], arrow_type(spec), nullable=True, metadata=meta))
+        columns.append(column)
+    meta = {
+        "name": resource.name,
+        "primary_key": json.dumps(resource.primary_key),
+        "table_schema": json.dumps(resource.schema, ensure_ascii=False, sort_keys=True),
+    }
+    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=meta))
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def json_records(table: pa.Table) -> bytes:
+    """An array of records, one per line: UTF-8, ISO dates, null for missing, numbers as numbers."""
+    names = table.column_names
+    columns = [table.column(n).to_pylist() for n in names]
+    lines = [
+        json.dumps(dict(zip(names, (_json_value(v) for v in row), strict=True)), ensure_ascii=False)
+        for row in zip(*columns, strict=True)
+    ]
+    return ("[\n" + ",\n".join(lines) + "\n]\n").encode("utf-8")
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd", use_dictionary=True, write_statistics=True)
+    return sink.getvalue()
+
+
+def _file_entry(name: str, path: str, content: bytes, **extra: object) -> dict:
+    return {"name": name, "path": path, **extra, "bytes": len(content), "hash": f"sha256:{sha256(content)}"}
+
+
+def release_files(package: Package, version: str, changes: str) -> dict[str, bytes]:
+    """Every file of the release by relative path, the descriptor included (no zip, no sums)."""
+    from .docs import dictionary_markdown
+
+    frames, problems = read_package(package)
+    if problems:
+        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+    canonical, problems = plan(package)
+    if problems:
+        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+    files: dict[str, bytes] = {}
+    resources: list[dict] = []
+    for resource, csv_bytes in canonical:
+        table = typed_table(resource, frames[resource.name])
+        schema = dict(resource.schema)
+        base = {"title": resource.name}
+        descriptor = next(r for r in package.descriptor["resources"] if r["name"] == resource.name)
+        base = {k: descriptor[k] for k in ("title", "description") if k in descriptor}
+        outputs = {"csv": csv_bytes, "json": json_records(table), "parquet": parquet_bytes(table)}
+        for fmt, content in outputs.items():
+            path = f"{fmt}/{resource.name}.{fmt}"
+            files[path] = content
+            name = resource.name if fmt == "csv" else f"{resource.name}-{fmt}"
+            extra: dict = {**base, "format": fmt, "mediatype": MEDIATYPES[fmt]}
+            if fmt == "csv" or fmt == "json":
+                extra |= {"encoding": "utf-8", "schema": schema}
+            else:
+                extra |= {"type": "file"}
+            resources.append(_file_entry(name, path, content, **extra))
+    files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
+    files[CHANGES] = changes.encode("utf-8")
+    for path, fmt in ((DICTIONARY, "md"), (CHANGES, "md")):
+        resources.append(
+            _file_entry(
+                path.split(".")[0].lower(), path, files[path], format=fmt, mediatype="text/markdown", encoding="utf-8"
+            )
+        )
+    accessed = frames["sources"]["accessed"].dropna() if "sources" in frames else None
+    when = release_timestamp([dt.date.fromisoformat(v) for v in accessed.astype(str)] if accessed is not None else None)
+    meta = {k: v for k, v in package.descriptor.items() if k != "resources"}
+    meta["version"] = version
+    meta["created"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta["resources"] = resources
+    files["datapackage.json"] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return files
+
+
+def to_text_report(problems: list) -> str:
+    from .report import Report
+
+    return to_text(Report(problems))
+
+
+def sums_file(files: dict[str, bytes]) -> bytes:
+    """``sha256sum -c`` format: digest, two spaces, path; sorted by path."""
+    return "".join(f"{sha256(files[p])}  {p}\n" for p in sorted(files)).encode("utf-8")
+
+
+def zip_bytes(files: dict[str, bytes], root: str, when: dt.datetime) -> bytes:
+    """A zip whose bytes depend only on the files: sorted entries, fixed times and modes."""
+    stamp = (max(when.year, 1980), when.month, when.day, when.hour, when.minute, when.second)
+    sink = io.BytesIO()
+    with zipfile.ZipFile(sink, "w") as archive:
+        for path in sorted(files):
+            info = zipfile.ZipInfo(f"{root}/{path}", date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = ZIP_MODE
+            info.create_system = 3
+            archive.writestr(info, files[path], compresslevel=9)
+    return sink.getvalue()
+
+
+def previous_release(out: Path, version: str) -> Path | None:
+    """The highest release below ``version`` in ``out``, to describe what changed since."""
+
+    def key(v: str) -> tuple[int, ...]:
+        return tuple(int(x) for x in v.split("."))
+
+    older = [
+        p for p in out.glob("*/datapackage.json") if SEMVER.match(p.parent.name) and key(p.parent.name) < key(version)
+    ]
+    return max(older, key=lambda p: key(p.parent.name)).parent if older else None
+
+
+def build(descriptor: str | Path = "datapackage.json", version: str | None = None, out: str | Path = "dist") -> Path:
+    """Validate, then write ``out/<version>/``; refuse to overwrite an existing version."""
+    from .compare import changelog_entry
+
+    path = Path(descriptor)
+    if path.is_dir():
+        path = path / "datapackage.json"
+    package, problems = load_package(path)
+    if package is None:
+        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+    version = version or package.descriptor.get("version")
+    if not isinstance(version, str) or not SEMVER.match(version):
+        raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH")
+    out = Path(out)
+    target = out / version
+    if target.exists():
+        raise ReleaseError(f"{target} already exists; a release is never rebuilt in place, bump the version")
+    previous = previous_release(out, version) if out.exists() else None
+    changes = changelog_entry(previous, path, version)
+    files = release_files(package, version, changes)
+    files[SUMS] = sums_file(files)
+    created = json.loads(files["datapackage.json"])["created"]
+    when = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ")
+    archive = f"guanxi-{version}.zip"
+    zipped = zip_bytes(files, f"guanxi-{version}", when)
+
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{version}-"))
+    try:
+        for rel, content in {**files, archive: zipped}.items():
+            file = staging / rel
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_bytes(content)
+        if target.exists():
+            raise ReleaseError(f"{target} appeared while building; nothing was changed")
+        staging.chmod(0o755)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def verify(directory: str | Path) -> list[str]:
+    """Every problem found checking a release against its descriptor, SHA256SUMS and zip."""
+    root = Path(directory)
+    problems: list[str] = []
+    try:
+        descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+        sums = (root / SUMS).read_text(encoding="utf-8").splitlines()
+    except (OSError, ValueError) as exc:
+        return [f"{root}: cannot read the release descriptor or {SUMS}: {exc}"]
+    listed: dict[str, str] = {}
+    for line in sums:
+        digest, _, rel = line.partition("  ")
+        listed[rel] = digest
+        file = root / rel
+        if not file.is_file():
+            problems.append(f"{rel}: listed in {SUMS} but missing")
+        elif sha256(file.read_bytes()) != digest:
+            problems.append(f"{rel}: sha256 differs from {SUMS}")
+    for resource in descriptor.get("resources", []):
+        rel = resource.get("path", "")
+        file = root / rel
+        if not file.is_file():
+            problems.append(f"{rel}: described in datapackage.json but missing")
+            continue
+        content = file.read_bytes()
+        if len(content) != resource.get("bytes"):
+            problems.append(f"{rel}: {len(content)} bytes, datapackage.json says {resource.get('bytes')}")
+        if f"sha256:{sha256(content)}" != resource.get("hash"):
+            problems.append(f"{rel}: sha256 differs from datapackage.json")
+    archive = root / f"guanxi-{descriptor.get('version')}.zip"
+    try:
+        with zipfile.ZipFile(archive) as zipped:
+            prefix = f"guanxi-{descriptor.get('version')}/"
+            members = {n[len(prefix) :]: zipped.read(n) for n in zipped.namelist()}
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [*problems, f"{archive.name}: cannot read the archive: {exc}"]
+    for rel in sorted(set(listed) | {SUMS}):
+        file = root / rel
+        if rel not in members:
+            problems.append(f"{archive.name}: lacks {rel}")
+        elif file.is_file() and members[rel] != file.read_bytes():
+            problems.append(f"{archive.name}: {rel} differs from the file beside it")
+    return problems

@@ -1,0 +1,125 @@
+"""The command line: exit codes, output formats, and no traceback on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def break_platforms(package: Path) -> None:
+    file = package.parent / "data" / "platforms.csv"
+    file.write_text(file.read_text(encoding="utf-8").replace("alpha,Alpha,", "alpha, Alpha,"), encoding="utf-8")
+
+
+def test_validate_exits_0_on_a_valid_package(package: Path) -> None:
+    result = runner.invoke(app, ["validate", str(package)])
+    assert result.exit_code == 0
+    assert result.output == "valid: no problems found\n"
+
+
+def test_validate_accepts_the_package_folder(package: Path) -> None:
+    assert runner.invoke(app, ["validate", str(package.parent)]).exit_code == 0
+
+
+def test_text_report_groups_by_file_and_counts(package: Path) -> None:
+    break_platforms(package)
+    result = runner.invoke(app, ["validate", str(package)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == "data/platforms.csv  (1 problem)"
+    assert lines[1].split() == [
+        "2:2",
+        "whitespace",
+        "name_en",
+        "the",
+        "cell",
+        "starts",
+        "or",
+        "ends",
+        "with",
+        "white",
+        "space;",
+        "expected",
+        "it",
+        "trimmed",
+        "[",
+        "Alpha]",
+    ]
+    assert lines[-1] == "invalid: 1 problem (1 whitespace)"
+
+
+def test_json_report_is_the_documented_format(package: Path) -> None:
+    break_platforms(package)
+    result = runner.invoke(app, ["validate", str(package), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == {
+        "valid": False,
+        "errors": [
+            {
+                "code": "whitespace",
+                "path": "data/platforms.csv",
+                "line": 2,
+                "column": 2,
+                "field": "name_en",
+                "value": " Alpha",
+                "message": "the cell starts or ends with white space; expected it trimmed",
+            }
+        ],
+    }
+
+
+def test_github_report_is_one_annotation_per_problem(package: Path) -> None:
+    break_platforms(package)
+    result = runner.invoke(app, ["validate", str(package), "--format", "github"])
+    assert result.exit_code == 1
+    assert result.output == (
+        "::error file=data/platforms.csv,line=2,col=2,title=whitespace in name_en::"
+        "the cell starts or ends with white space; expected it trimmed\n"
+    )
+
+
+def test_wrong_usage_exits_2(package: Path) -> None:
+    assert runner.invoke(app, ["validate", str(package), "--format", "xml"]).exit_code == 2
+    assert runner.invoke(app, ["no-such-command"]).exit_code == 2
+
+
+def test_python_dash_m_reports_a_broken_package_without_a_traceback(package: Path) -> None:
+    (package.parent / "data" / "events.csv").write_bytes(b"\xff\xfe broken")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", str(package)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 1
+    assert "encoding-error" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_fmt_command_reports_what_it_formatted(package: Path) -> None:
+    break_platforms(package)
+    result = runner.invoke(app, ["fmt", str(package)])
+    assert result.exit_code == 0 and result.output == "formatted data/platforms.csv\n"
+    assert runner.invoke(app, ["fmt", str(package)]).output == "already canonical\n"
+
+
+def test_verify_command_exit_codes(package: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["release", str(package), "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    release = tmp_path / "0.1.0"
+    assert runner.invoke(app, ["verify", str(release)]).exit_code == 0
+    (release / "csv" / "features.csv").write_text("tampered\n")
+    result = runner.invoke(app, ["verify", str(release)])
+    assert result.exit_code == 1 and "csv/features.csv" in result.output
+
+
+def test_diff_command_prints_the_bump(package: Path, tmp_path: Path) -> None:
+    runner.invoke(app, ["release", str(package), "--out", str(tmp_path)])
+    result = runner.invoke(app, ["diff", str(tmp_path / "0.1.0"), str(package)])
+    assert result.exit_code == 0 and "no changes" in result.output

@@ -1,0 +1,107 @@
+"""diff: rows added, removed and changed by primary key, schema changes and the semver bump."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.compare import diff, render
+from pipeline.publish import build
+
+
+@pytest.fixture
+def old_release(package: Path, tmp_path: Path) -> Path:
+    return build(package, out=tmp_path / "dist")
+
+
+def edit(package: Path, name: str, old: str, new: str) -> None:
+    file = package.parent / "data" / f"{name}.csv"
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_planted_added_removed_and_changed_row_is_reported(old_release: Path, package: Path) -> None:
+    edit(package, "features", "beta,messaging,,s-two\n", "beta,messaging,,s-two\nbeta,video-calls,,s-two\n")
+    edit(package, "features", "alpha,job-listings,,s-one\n", "")
+    edit(package, "metrics", ",250000,", ",260000,")
+    result = diff(old_release, package)
+    by_name = {r.name: r for r in result.resources}
+    assert by_name["features"].added == ["beta|video-calls"]
+    assert by_name["features"].removed == ["alpha|job-listings"]
+    [change] = by_name["metrics"].changed
+    assert (change.key, change.field, change.old, change.new) == ("beta-users-2013", "value", "250000", "260000")
+    assert result.bump == "minor"
+    text = render(result, "text")
+    assert "+ beta|video-calls" in text and "- alpha|job-listings" in text and "'250000' -> '260000'" in text
+
+
+def test_a_fixed_value_alone_is_a_patch(old_release: Path, package: Path) -> None:
+    edit(package, "metrics", ",250000,", ",260000,")
+    assert diff(old_release, package).bump == "patch"
+
+
+def schema_edit(package: Path, name: str, fn) -> None:
+    file = package.parent / "schemas" / f"{name}.json"
+    schema = json.loads(file.read_text(encoding="utf-8"))
+    fn(schema)
+    file.write_text(json.dumps(schema), encoding="utf-8")
+
+
+def field(schema: dict, name: str) -> dict:
+    return next(f for f in schema["fields"] if f["name"] == name)
+
+
+@pytest.mark.parametrize(
+    ("change", "bump"),
+    [
+        (lambda s: field(s, "note").update(name="remark"), "major"),
+        (lambda s: field(s, "note").update(type="integer"), "major"),
+        (lambda s: field(s, "note")["constraints"].update(maxLength=100), "major"),
+        (lambda s: field(s, "note")["constraints"].update(maxLength=5000), "minor"),
+        (lambda s: field(s, "feature")["constraints"]["enum"].append("podcasts"), "minor"),
+        (lambda s: field(s, "feature")["constraints"]["enum"].remove("video-calls"), "major"),
+        (lambda s: field(s, "note").update(description="Said differently."), "patch"),
+    ],
+    ids=["renamed", "retyped", "tightened", "loosened", "enum-grown", "enum-shrunk", "described"],
+)
+def test_a_planted_schema_change_gets_the_right_bump(old_release: Path, package: Path, change, bump: str) -> None:
+    schema_edit(package, "features", change)
+    if bump == "major" and "remark" in (package.parent / "schemas" / "features.json").read_text():
+        edit(package, "features", "platform_id,feature,note,source_id", "platform_id,feature,remark,source_id")
+    result = diff(old_release, package)
+    assert result.bump == bump
+    assert result.suggested_version == {"major": "1.0.0", "minor": "0.2.0", "patch": "0.1.1"}[bump]
+
+
+def test_an_unchanged_package_needs_no_bump(old_release: Path, package: Path) -> None:
+    result = diff(old_release, package)
+    assert result.bump == "none"
+    assert all(not (r.added or r.removed or r.changed) for r in result.resources)
+
+
+def test_the_version_is_checked_against_the_bump(old_release: Path, package: Path) -> None:
+    edit(package, "features", "beta,messaging,,s-two\n", "beta,messaging,,s-two\nbeta,video-calls,,s-two\n")
+    result = diff(old_release, package)
+    assert result.version_ok is False  # the working package still says 0.1.0
+    descriptor = package.parent / "datapackage.json"
+    data = json.loads(descriptor.read_text())
+    data["version"] = "0.2.0"
+    descriptor.write_text(json.dumps(data))
+    assert diff(old_release, package).version_ok is True
+
+
+def test_markdown_and_json_renderings(old_release: Path, package: Path) -> None:
+    edit(package, "metrics", ",250000,", ",260000,")
+    result = diff(old_release, package)
+    assert "| metrics | 0 | 0 | 1 |" in render(result, "markdown")
+    assert json.loads(render(result, "json"))["bump"] == "patch"
+
+
+def test_a_second_release_carries_its_changes(old_release: Path, package: Path) -> None:
+    edit(package, "features", "beta,messaging,,s-two\n", "beta,messaging,,s-two\nbeta,video-calls,,s-two\n")
+    newer = build(package, version="0.2.0", out=old_release.parent)
+    entry = (newer / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert entry.startswith("## 0.2.0") and "added `beta|video-calls`" in entry

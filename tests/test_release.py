@@ -1,0 +1,166 @@
+"""Releases: reproducible, verifiable, atomic and immutable; loadable from every format."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import pipeline
+from pipeline.publish import ReleaseError, build, verify
+
+VERSION = json.loads((Path(__file__).resolve().parent.parent / "datapackage.json").read_text())["version"]
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the real package, shared by the read-only tests."""
+    return build(Path(__file__).resolve().parent.parent / "datapackage.json", out=tmp_path_factory.mktemp("dist"))
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_release_holds_every_format_the_descriptor_checksums_and_the_zip(released: Path) -> None:
+    names = set(files_of(released))
+    for resource in ("platforms", "metrics", "sources"):
+        assert {f"csv/{resource}.csv", f"json/{resource}.json", f"parquet/{resource}.parquet"} <= names
+    assert {"datapackage.json", "SHA256SUMS", f"guanxi-{VERSION}.zip", "DATA-DICTIONARY.md", "CHANGELOG.md"} <= names
+
+
+def test_two_builds_are_byte_identical(released: Path, tmp_path: Path) -> None:
+    again = build(Path(__file__).resolve().parent.parent / "datapackage.json", out=tmp_path)
+    assert files_of(again) == files_of(released)
+
+
+def test_verify_passes_on_a_fresh_build(released: Path) -> None:
+    assert verify(released) == []
+
+
+@pytest.mark.parametrize(
+    "victim", ["csv/platforms.csv", "json/metrics.json", "parquet/events.parquet", "DATA-DICTIONARY.md", "SHA256SUMS"]
+)
+def test_verify_names_the_file_when_one_byte_changes(released: Path, tmp_path: Path, victim: str) -> None:
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(released), str(copy)], check=True)
+    file = copy / victim
+    content = bytearray(file.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    file.write_bytes(bytes(content))
+    problems = verify(copy)
+    assert problems and any(victim in p for p in problems), problems
+
+
+def test_sha256sum_accepts_the_checksums(released: Path) -> None:
+    result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=released, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_release_descriptor_passes_frictionless(released: Path) -> None:
+    from frictionless import validate
+
+    report = validate(str(released / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])
+
+
+def test_a_second_build_of_the_same_version_is_refused_and_changes_nothing(released: Path) -> None:
+    before = files_of(released)
+    with pytest.raises(ReleaseError, match="already exists"):
+        build(Path(__file__).resolve().parent.parent / "datapackage.json", out=released.parent)
+    assert files_of(released) == before
+
+
+def test_invalid_data_produces_no_release_directory(package: Path, tmp_path: Path) -> None:
+    platforms = package.parent / "data" / "platforms.csv"
+    platforms.write_text(platforms.read_text().replace("professional-network", "social"))
+    out = tmp_path / "dist"
+    with pytest.raises(ReleaseError, match="not valid"):
+        build(package, out=out)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_cli_refuses_a_second_build_with_exit_1(released: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "release", str(root / "datapackage.json"), "--out", str(released.parent)],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    assert result.returncode == 1
+    assert "already exists" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_three_formats_load_to_equal_typed_frames(released: Path) -> None:
+    frames = {fmt: pipeline.load(released, format=fmt) for fmt in ("parquet", "csv", "json")}
+    assert set(frames["csv"]) == {
+        "sources",
+        "organizations",
+        "platforms",
+        "events",
+        "metrics",
+        "features",
+        "comparisons",
+    }
+    for name, frame in frames["csv"].items():
+        pd.testing.assert_frame_equal(frame, frames["parquet"][name], check_exact=True)
+        pd.testing.assert_frame_equal(frame, frames["json"][name], check_exact=True)
+
+
+def test_loaded_columns_have_the_schema_types(released: Path) -> None:
+    frames = pipeline.load(released / "datapackage.json", format="parquet")
+    assert str(frames["sources"]["accessed"].dtype) == "datetime64[s]"
+    assert str(frames["metrics"]["value"].dtype) == "Int64"
+    assert str(frames["platforms"]["closed_unknown"].dtype) == "boolean"
+    assert isinstance(frames["platforms"]["category"].dtype, pd.CategoricalDtype)
+    assert str(frames["platforms"]["name_zh"].dtype) == "string"
+
+
+@pytest.fixture
+def served(released: Path) -> Iterator[str]:
+    """The release folder served over HTTP on the loopback address by this test alone."""
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(released.parent))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/{released.name}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "json"])
+def test_load_by_url_gives_the_same_frames(served: str, released: Path, fmt: str) -> None:
+    local = pipeline.load(released, format=fmt)
+    for source in (served, served + "/datapackage.json"):
+        remote = pipeline.load(source, format=fmt)
+        for name in local:
+            pd.testing.assert_frame_equal(local[name], remote[name])
+
+
+def test_load_refuses_a_file_whose_checksum_does_not_match(released: Path, tmp_path: Path) -> None:
+    from pipeline.loader import LoadError
+
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(released), str(copy)], check=True)
+    (copy / "csv" / "platforms.csv").write_text("platform_id\n", encoding="utf-8")
+    with pytest.raises(LoadError, match="sha256"):
+        pipeline.load(copy, format="csv")
+
+
+def test_parquet_keeps_descriptions_and_the_primary_key(released: Path) -> None:
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(released / "parquet" / "platforms.parquet")
+    assert json.loads(schema.metadata[b"primary_key"]) == ["platform_id"]
+    assert schema.field("launched").metadata[b"description"].startswith(b"When the platform launched")
+    assert str(schema.field("category").type).startswith("dictionary")
