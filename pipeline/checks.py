@@ -118,7 +118,9 @@ _BOUND_WORDS = {
 }
 
 
-def field_checks(spec: dict, series: pd.Series, cells: Cells, nfc: bool) -> list[tuple[pdr.Check, Finding]]:
+def field_checks(
+    spec: dict, series: pd.Series, cells: Cells, nfc: bool, suspects: frozenset[str]
+) -> list[tuple[pdr.Check, Finding]]:
     """The checks of one field, each with what its failure means.
 
     The column was parsed once (``cells``); the type and bound checks read that parse.
@@ -134,7 +136,12 @@ def field_checks(spec: dict, series: pd.Series, cells: Cells, nfc: bool) -> list
     if kind in ("string", "any"):
         # One pass finds whether any cell is unclean; only then is each cause looked for.
         text = is_text(spec)
-        if _any_match(cells.raw, f"{_HYGIENE_PATTERN}|{_FORMULA_PATTERN}" if text else _HYGIENE_PATTERN):
+        patterns = []
+        if suspects & {"control", "whitespace"}:
+            patterns.append(_HYGIENE_PATTERN)
+        if text and "formula" in suspects:
+            patterns.append(_FORMULA_PATTERN)
+        if patterns and _any_match(cells.raw, "|".join(patterns)):
             add(
                 "whitespace",
                 _vector(lambda a: pc.invert(pc.match_substring_regex(a, _WS_PATTERN))),
@@ -267,6 +274,7 @@ def resource_schema(
     frames: dict[str, pd.DataFrame],
     nfc: bool,
     parsed: dict[str, dict[str, Cells]],
+    suspects: frozenset[str] = frozenset({"control", "whitespace", "formula"}),
 ) -> tuple[pdr.DataFrameSchema, dict[tuple[str | None, str], Finding]]:
     """The pandera schema of one resource's raw cells, keys and row order."""
     cells = parsed[resource.name]
@@ -279,7 +287,7 @@ def resource_schema(
             continue
         constraints = spec.get("constraints", {})
         checks = []
-        for check, finding in field_checks(spec, frame[name], cells[name], nfc):
+        for check, finding in field_checks(spec, frame[name], cells[name], nfc, suspects):
             checks.append(check)
             findings[(name, check.name)] = finding
         in_pk = name in pk

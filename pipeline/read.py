@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .report import Problem
+from .schema import WHITESPACE
 
 BOM = b"\xef\xbb\xbf"
 NL, CR, QUOTE, COMMA = 10, 13, 34, 44
@@ -32,6 +33,7 @@ class RawTable:
     table: pa.Table  # columns by position: c0, c1, ...
     lines: np.ndarray  # physical line of each row of ``table``
     nfc: bool  # the whole file is already in Unicode NFC
+    suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
 
 
 def _line_of(newlines: np.ndarray, positions: np.ndarray | int) -> np.ndarray | int:
@@ -75,7 +77,7 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         bad = data[exc.start : exc.end].hex(" ")
         problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; expected a UTF-8 file")
         return None, problems
-    if not data.strip():
+    if not data or data.isspace():
         problem("source-error", 1, None, "the file is empty; expected a header row")
         return None, problems
 
@@ -147,7 +149,68 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
     if len(row_lines) != table.num_rows:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
-    return RawTable(header, table, row_lines, unicodedata.is_normalized("NFC", text)), problems
+    suspects = hygiene_suspects(data, buf, quotes, newlines)
+    return RawTable(header, table, row_lines, unicodedata.is_normalized("NFC", text), suspects), problems
+
+
+# The non-ASCII white space that cells may not start or end with, as UTF-8 byte sequences
+# packed into integers (first byte highest) so that one vectorised lookup finds them all.
+_WIDE_SPACES = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
+_WIDE_LEADS = bytes(sorted({w[0] for w in _WIDE_SPACES}))
+_WIDE_CODES = np.array(sorted(int.from_bytes(w.ljust(3, b"\0"), "big") for w in _WIDE_SPACES), np.int64)
+_BOUNDARY = bytes([COMMA, NL, CR, QUOTE])
+
+
+def _any_of(arr: np.ndarray, values: bytes) -> np.ndarray:
+    """Where ``arr`` holds one of a few byte values (faster than np.isin)."""
+    mask = np.zeros(len(arr), bool)
+    for value in values:
+        mask |= arr == value
+    return mask
+
+
+def _has_wide_space(buf: np.ndarray) -> bool:
+    leads = np.flatnonzero(_any_of(buf, _WIDE_LEADS))
+    if not len(leads):
+        return False
+    padded = np.concatenate((buf, np.zeros(2, np.uint8))).astype(np.int64)
+    three = (padded[leads] << 16) | (padded[leads + 1] << 8) | padded[leads + 2]
+    two = three & ~0xFF
+    return bool(np.isin(three, _WIDE_CODES).any() or np.isin(two, _WIDE_CODES).any())
+
+
+def hygiene_suspects(data: bytes, buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
+    """Which cell-hygiene problems a scan of the bytes cannot rule out for the whole file.
+
+    The scan errs towards suspicion: a suspect is then looked for cell by cell, so the
+    cost of exact checks is paid only by files that may fail them. Each step is a
+    whole-buffer comparison: cheaper than gathering or listing positions.
+    """
+    suspects = set()
+    quoted_newline = len(quotes) and np.any(np.searchsorted(quotes, newlines) % 2 == 1)
+    if quoted_newline or np.count_nonzero(buf < 32) > len(newlines) or np.any(buf == 127):
+        suspects.add("control")
+    boundary = _any_of(buf, _BOUNDARY)
+    edge_space = np.zeros(len(buf), bool)
+    space = buf == 32
+    edge_space[1:] |= space[1:] & boundary[:-1]
+    edge_space[:-1] |= space[:-1] & boundary[1:]
+    edge_space[[0, -1]] |= space[[0, -1]]
+    candidates = np.flatnonzero(edge_space)
+    if len(candidates):
+        # a space after a comma inside a quoted cell is ordinary text
+        inside = (np.searchsorted(quotes, candidates) % 2) == 1 if len(quotes) else np.zeros(len(candidates), bool)
+        n = len(buf)
+        before = buf[np.maximum(candidates - 1, 0)]
+        after = buf[np.minimum(candidates + 1, n - 1)]
+        if np.any(~(inside & (before != QUOTE) & (after != QUOTE))):
+            suspects.add("whitespace")
+    if "whitespace" not in suspects and _has_wide_space(buf):
+        suspects.add("whitespace")
+    formula = _any_of(buf, b"=+-@")
+    if formula[0] or np.any(formula[1:] & boundary[:-1]):
+        suspects.add("formula")
+    return frozenset(suspects)
 
 
 def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> np.ndarray:

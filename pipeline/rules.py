@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 class Frames(dict[str, pd.DataFrame]):
@@ -50,22 +52,25 @@ def rule(resource: str, code: str, field: str, message: str) -> Callable:
     return register
 
 
+def _pad(dates: pd.Series, year: str, month: str) -> pd.Series:
+    text = pa.array(dates.array, pa.string()) if len(dates) else pa.array([], pa.string())
+    length = pc.utf8_length(text)
+    padded = pc.if_else(
+        pc.equal(length, 4),
+        pc.binary_join_element_wise(text, year, ""),
+        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(text, month, ""), text),
+    )
+    return pd.Series(pd.array(padded, dtype=pd.ArrowDtype(pa.string())), index=dates.index)
+
+
 def earliest(dates: pd.Series) -> pd.Series:
     """The first day a partial date can mean: 2016 -> 2016-01-01."""
-    text = dates.astype("string")
-    length = text.str.len()
-    return text.mask(length == 4, text + "-01-01").mask(length == 7, text + "-01")
+    return _pad(dates, "-01-01", "-01")
 
 
 def latest(dates: pd.Series) -> pd.Series:
     """The last day a partial date can mean (as a sortable string): 2016 -> 2016-12-31."""
-    text = dates.astype("string")
-    length = text.str.len()
-    return text.mask(length == 4, text + "-12-31").mask(length == 7, text + "-31")
-
-
-def _iso(dates: pd.Series) -> pd.Series:
-    return dates.dt.strftime("%Y-%m-%d").astype("string")
+    return _pad(dates, "-12-31", "-31")
 
 
 def _ok(values: pd.Series) -> pd.Series:
@@ -74,12 +79,26 @@ def _ok(values: pd.Series) -> pd.Series:
 
 
 def _lookup(frame: pd.DataFrame, keys: pd.Series, key: str, column: str) -> pd.Series:
-    mapping = frame.drop_duplicates(key).set_index(key)[column]
-    return keys.map(mapping)
+    """For each key, ``column`` of the row of ``frame`` whose ``key`` equals it (a hash join)."""
+    position = pc.index_in(pa.array(keys.array, pa.string()), value_set=pa.array(frame[key].array, pa.string()))
+    values = pa.array(frame[column].astype("string").array, pa.string())
+    found = pc.take(values, position)
+    return pd.Series(pd.array(found, dtype=pd.ArrowDtype(pa.string())), index=keys.index)
+
+
+def _isin(values: pd.Series, allowed: pd.Series) -> np.ndarray:
+    """Membership through Arrow's hash set, much faster than pandas on strings."""
+    allowed = pa.array(allowed.dropna().astype("string").array, pa.string()).unique()
+    found = pc.is_in(pa.array(values.astype("string").array, pa.string()), value_set=allowed)
+    return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
 
 
 def _accessed(frames: Frames, source_ids: pd.Series) -> pd.Series:
-    return _iso(_lookup(frames["sources"], source_ids, "source_id", "accessed").astype("datetime64[s]"))
+    """The day each cited source was read, as YYYY-MM-DD text."""
+    sources = frames["sources"]
+    days = pc.cast(pa.array(sources["accessed"].array), pa.string())
+    position = pc.index_in(pa.array(source_ids.array, pa.string()), value_set=pa.array(sources["source_id"].array))
+    return pd.Series(pd.array(pc.take(days, position), dtype=pd.ArrowDtype(pa.string())), index=source_ids.index)
 
 
 # ------------------------------------------------------------------- platforms
@@ -243,13 +262,24 @@ def _event_counterparty(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["other_organization_id"] != df["organization_id"])
 
 
-def _preferred(df: pd.DataFrame, keys: list[str], disagree: pd.Series) -> pd.Series:
-    """Where claims of one thing disagree, exactly one is preferred; where none do, none is marked."""
-    group = _groups(df, keys)
-    marked = df["preferred"].notna()
-    chosen = (df["preferred"] == True).groupby(group).transform("sum")  # noqa: E712
-    any_marked = marked.groupby(group).transform("any")
-    ok = np.where(disagree, marked & (chosen == 1), ~any_marked | (chosen == 1))
+def _preferred(df: pd.DataFrame, keys: list[str], disagree: Callable[[pd.DataFrame, list], np.ndarray]) -> pd.Series:
+    """Where claims of one thing disagree, exactly one is preferred; where none do, none is marked.
+
+    Only claims that share their subject with another, or that carry a mark, can break the
+    rule, so only those are grouped.
+    """
+    ok = np.ones(len(df), bool)
+    marked = df["preferred"].notna().to_numpy()
+    shared = df.duplicated(subset=keys, keep=False).to_numpy()
+    candidates = marked | shared
+    if not candidates.any():
+        return pd.Series(ok, index=df.index)
+    sub = df[candidates]
+    group = _groups(sub, keys)
+    chosen = (sub["preferred"] == True).groupby(group).transform("sum").to_numpy()  # noqa: E712
+    any_marked = sub["preferred"].notna().groupby(group).transform("any").to_numpy()
+    sub_marked = marked[candidates]
+    ok[candidates] = np.where(disagree(sub, group), sub_marked & (chosen == 1), ~any_marked | (chosen == 1))
     return pd.Series(ok, index=df.index)
 
 
@@ -267,13 +297,14 @@ def _groups(df: pd.DataFrame, keys: list[str]) -> list[pd.Series]:
 def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     # The subject of an event is its platform when it names one, else its organization.
     df = df.assign(subject=df["platform_id"].fillna(df["organization_id"]))
-    keys = ["subject", "event"]
-    group = _groups(df, keys)
-    # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
-    start = earliest(df["date"]).groupby(group).transform("max")
-    end = latest(df["date"]).groupby(group).transform("min")
-    disagree = (start > end).fillna(False).to_numpy() & df["event"].isin(ONCE).to_numpy()
-    return _preferred(df, keys, disagree)
+
+    def disagree(sub: pd.DataFrame, group: list) -> np.ndarray:
+        # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
+        start = earliest(sub["date"]).groupby(group).transform("max")
+        end = latest(sub["date"]).groupby(group).transform("min")
+        return (start > end).fillna(False).to_numpy(bool) & sub["event"].isin(ONCE).to_numpy()
+
+    return _preferred(df, ["subject", "event"], disagree)
 
 
 @rule("events", "future-date", "date", "the event is dated after its source was read; expected an earlier date")
@@ -303,9 +334,10 @@ def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "sources give different figures for this measure and date; expected preferred true on exactly one",
 )
 def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    keys = ["platform_id", "measure", "segment", "scope", "as_of"]
-    disagree = (df.groupby(_groups(df, keys))["value"].transform("nunique") > 1).to_numpy()
-    return _preferred(df, keys, disagree)
+    def disagree(sub: pd.DataFrame, group: list) -> np.ndarray:
+        return (sub.groupby(group)["value"].transform("nunique") > 1).to_numpy()
+
+    return _preferred(df, ["platform_id", "measure", "segment", "scope", "as_of"], disagree)
 
 
 @rule("metrics", "future-date", "as_of", "the figure is dated after its source was read; expected an earlier date")
@@ -318,8 +350,9 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 @rule("sources", "uncited-source", "source_id", "no fact cites this source; expected every source to be cited")
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    cited = [frames[name][column].dropna() for name, column in frames.citations if name in frames]
-    return df["source_id"].isin(pd.concat(cited, ignore_index=True).unique() if cited else [])
+    cited = [frames[name][column] for name, column in frames.citations if name in frames]
+    everything = pd.concat(cited, ignore_index=True) if cited else pd.Series([], dtype="string")
+    return pd.Series(_isin(df["source_id"], everything), index=df.index)
 
 
 @rule(
@@ -329,7 +362,10 @@ def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "the source is dated after the day it was read; expected a publication date on or before access",
 )
 def _published_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    return _ok(earliest(df["published"]) <= _iso(df["accessed"]))
+    days = pd.Series(
+        pd.array(pc.cast(pa.array(df["accessed"].array), pa.string()), dtype=pd.ArrowDtype(pa.string())), index=df.index
+    )
+    return _ok(earliest(df["published"]) <= days)
 
 
 @rule(

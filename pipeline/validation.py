@@ -7,6 +7,8 @@ over the typed tables.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,24 +45,37 @@ def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Proble
     return frames, problems
 
 
+def _read_one(resource: Resource) -> tuple[RawTable | None, pd.DataFrame | None, dict[str, Cells], list[Problem]]:
+    """Read one file, check its header and parse its columns."""
+    table, problems = read_table(resource.file, resource.path)
+    if table is None:
+        return None, None, {}, problems
+    problems += check_header(resource, table.header)
+    frame = raw_frame(resource, table)
+    problems += blank_rows(resource, frame)
+    frame = frame[~_all_missing(frame)]
+    return table, frame, parse_cells(resource, frame), problems
+
+
 def _read_all(package: Package) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Cells]], list[Problem]]:
     problems: list[Problem] = []
     tables: dict[str, RawTable] = {}
     frames: dict[str, pd.DataFrame] = {}
-    for resource in package.resources:
-        table, found = read_table(resource.file, resource.path)
-        problems += found
-        if table is None:
-            continue
-        problems += check_header(resource, table.header)
-        frame = raw_frame(resource, table)
-        problems += blank_rows(resource, frame)
-        tables[resource.name] = table
-        frames[resource.name] = frame[~_all_missing(frame)]
-    parsed = {name: parse_cells(package.resource(name), frame) for name, frame in frames.items()}
-    for resource in package.resources:
-        if resource.name in frames:
-            problems += check_cells(resource, frames, parsed, tables[resource.name].nfc)
+    parsed: dict[str, dict[str, Cells]] = {}
+    # Files are read side by side: numpy and pyarrow release the GIL for the heavy parts.
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        for resource, (table, frame, cells, found) in zip(
+            package.resources, pool.map(_read_one, package.resources), strict=True
+        ):
+            problems += found
+            if table is not None:
+                tables[resource.name], frames[resource.name], parsed[resource.name] = table, frame, cells
+        checked = pool.map(
+            lambda r: check_cells(r, frames, parsed, tables[r.name].nfc, tables[r.name].suspects),
+            [r for r in package.resources if r.name in frames],
+        )
+        for found in checked:
+            problems += found
     return frames, parsed, problems
 
 
@@ -159,10 +174,14 @@ def _problems_from(
 
 
 def check_cells(
-    resource: Resource, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]], nfc: bool
+    resource: Resource,
+    frames: dict[str, pd.DataFrame],
+    parsed: dict[str, dict[str, Cells]],
+    nfc: bool,
+    suspects: frozenset[str],
 ) -> list[Problem]:
     frame = frames[resource.name]
-    schema, findings = resource_schema(resource, frame, frames, nfc, parsed)
+    schema, findings = resource_schema(resource, frame, frames, nfc, parsed, suspects)
     try:
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
@@ -203,6 +222,20 @@ def typed_frames(
     return typed
 
 
+def rule_frames(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
+) -> dict[str, pd.DataFrame]:
+    """Typed frames for the rules: Arrow-backed columns (no copy), vocabularies as plain text."""
+    out = {}
+    for resource in package.resources:
+        cells = parsed[resource.name]
+        columns = {name: c.comparable() for name, c in cells.items()}
+        frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
+        frame.index = frames[resource.name].index
+        out[resource.name] = frame
+    return out
+
+
 def _source_references(package: Package) -> list[tuple[str, str]]:
     """Every (resource, field) that cites a source, read from the foreign keys."""
     refs = []
@@ -217,7 +250,7 @@ def check_rules(
     package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
 ) -> list[Problem]:
     """Run the package rules, each a pandera check over a typed frame."""
-    typed = Frames(typed_frames(package, frames, parsed), _source_references(package))
+    typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
     problems: list[Problem] = []
     for resource in package.resources:
         checks, findings = [], {}
