@@ -179,37 +179,57 @@ def _has_wide_space(buf: np.ndarray) -> bool:
     return bool(np.isin(three, _WIDE_CODES).any() or np.isin(two, _WIDE_CODES).any())
 
 
+_CHUNK = 1 << 20
+
+
 def hygiene_suspects(data: bytes, buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
     """Which cell-hygiene problems a scan of the bytes cannot rule out for the whole file.
 
     The scan errs towards suspicion: a suspect is then looked for cell by cell, so the
-    cost of exact checks is paid only by files that may fail them. Each step is a
-    whole-buffer comparison: cheaper than gathering or listing positions.
+    cost of exact checks is paid only by files that may fail them. The buffer is scanned
+    in chunks that stay in the processor's cache, each with whole-chunk comparisons.
     """
     suspects = set()
-    quoted_newline = len(quotes) and np.any(np.searchsorted(quotes, newlines) % 2 == 1)
-    if quoted_newline or np.count_nonzero(buf < 32) > len(newlines) or np.any(buf == 127):
-        suspects.add("control")
-    boundary = _any_of(buf, _BOUNDARY)
-    edge_space = np.zeros(len(buf), bool)
-    space = buf == 32
-    edge_space[1:] |= space[1:] & boundary[:-1]
-    edge_space[:-1] |= space[:-1] & boundary[1:]
-    edge_space[[0, -1]] |= space[[0, -1]]
-    candidates = np.flatnonzero(edge_space)
-    if len(candidates):
-        # a space after a comma inside a quoted cell is ordinary text
-        inside = (np.searchsorted(quotes, candidates) % 2) == 1 if len(quotes) else np.zeros(len(candidates), bool)
-        n = len(buf)
-        before = buf[np.maximum(candidates - 1, 0)]
-        after = buf[np.minimum(candidates + 1, n - 1)]
-        if np.any(~(inside & (before != QUOTE) & (after != QUOTE))):
-            suspects.add("whitespace")
-    if "whitespace" not in suspects and _has_wide_space(buf):
+    if len(quotes) and np.any(np.searchsorted(quotes, newlines) % 2 == 1):
+        suspects.add("control")  # a line break inside a quoted cell
+    if _has_wide_space(buf):
         suspects.add("whitespace")
-    formula = _any_of(buf, b"=+-@")
-    if formula[0] or np.any(formula[1:] & boundary[:-1]):
-        suspects.add("formula")
+    n = len(buf)
+    for start in range(0, n, _CHUNK):
+        # one byte of context on each side, for the neighbours of the chunk's edges
+        lo, hi = max(start - 1, 0), min(start + _CHUNK + 1, n)
+        chunk = buf[lo:hi]
+        if "control" not in suspects and (
+            np.count_nonzero(chunk[start - lo : start - lo + _CHUNK] < 32)
+            > np.count_nonzero(chunk[start - lo : start - lo + _CHUNK] == NL)
+            or np.any(chunk == 127)
+        ):
+            suspects.add("control")
+        boundary = _any_of(chunk, _BOUNDARY)
+        if "formula" not in suspects:
+            formula = _any_of(chunk, b"=+-@")
+            if (start == 0 and formula[0]) or np.any(formula[1:] & boundary[:-1]):
+                suspects.add("formula")
+        if "whitespace" not in suspects:
+            space = chunk == 32
+            edge = np.zeros(len(chunk), bool)
+            edge[1:] |= space[1:] & boundary[:-1]
+            edge[:-1] |= space[:-1] & boundary[1:]
+            if start == 0:
+                edge[0] |= space[0]
+            if hi == n:
+                edge[-1] |= space[-1]
+            local = np.flatnonzero(edge)
+            if len(local):
+                # a space after a comma inside a quoted cell is ordinary text
+                positions = local + lo
+                inside = (np.searchsorted(quotes, positions) % 2) == 1 if len(quotes) else np.zeros(len(local), bool)
+                before = buf[np.maximum(positions - 1, 0)]
+                after = buf[np.minimum(positions + 1, n - 1)]
+                if np.any(~(inside & (before != QUOTE) & (after != QUOTE))):
+                    suspects.add("whitespace")
+        if len(suspects) == 3:
+            break
     return frozenset(suspects)
 
 

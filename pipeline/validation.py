@@ -247,24 +247,27 @@ def _source_references(package: Package) -> list[tuple[str, str]]:
 
 
 def check_rules(
-    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
 ) -> list[Problem]:
-    """Run the package rules, each a pandera check over a typed frame."""
+    """Run the package rules, each a pandera check over a typed frame (resources side by side)."""
     typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
-    problems: list[Problem] = []
-    for resource in package.resources:
+
+    def run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}
         for index, rule in enumerate(r for r in RULES if r.resource == resource.name):
             name = f"{rule.code}#{index}"
             checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
             findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
         if not checks:
-            continue
+            return []
         try:
             pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
         except pdr.errors.SchemaErrors as error:
-            problems += _problems_from(resource, error, findings, frames[resource.name])
-    return problems
+            return _problems_from(resource, error, findings, frames[resource.name])
+        return []
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        return [p for found in pool.map(run, package.resources) for p in found]
 
 
 def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:
