@@ -14,6 +14,8 @@ DICTIONARY_PATH = Path("docs/data-dictionary.md")
 TIMELINE_PATH = Path("docs/timeline.png")
 README_PATH = Path("README.md")
 MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
+CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
+CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 CATEGORY_COLOURS = {
     "professional-network": "#1f77b4",
     "recruitment": "#2ca02c",
@@ -175,13 +177,30 @@ def png_digest(path: Path) -> str | None:
     return match.group(1).decode() if match else None
 
 
-def readme_with_resources(readme: str, package: Package) -> str:
-    start, end = MARKERS
-    if start not in readme or end not in readme:
-        return readme
-    head, rest = readme.split(start, 1)
+def _between(text: str, markers: tuple[str, str], body: str) -> str:
+    start, end = markers
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{resources_table(package)}\n{end}{tail}"
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
+def readme_with_resources(readme: str, package: Package) -> str:
+    return _between(readme, MARKERS, resources_table(package))
+
+
+def codes_table() -> str:
+    """Every error code the validator can report, from the error model itself."""
+    from .report import CODES
+
+    lines = ["| code | meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {_cell(meaning)} |" for code, meaning in CODES.items()]
+    return "\n".join(lines)
+
+
+def contributing_with_codes(text: str) -> str:
+    return _between(text, CODE_MARKERS, codes_table())
 
 
 def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
@@ -200,6 +219,10 @@ def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
     if readme.exists():
         readme.write_text(readme_with_resources(readme.read_text(encoding="utf-8"), package), encoding="utf-8")
         written.append(readme)
+    contributing = root / CONTRIBUTING_PATH
+    if contributing.exists():
+        contributing.write_text(contributing_with_codes(contributing.read_text(encoding="utf-8")), encoding="utf-8")
+        written.append(contributing)
     timeline_png(package, root / TIMELINE_PATH)
     written.append(root / TIMELINE_PATH)
     return written

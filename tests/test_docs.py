@@ -8,6 +8,7 @@ from pathlib import Path
 from pipeline.docs import (
     DICTIONARY_PATH,
     TIMELINE_PATH,
+    contributing_with_codes,
     data_digest,
     dictionary_markdown,
     png_digest,
@@ -31,6 +32,23 @@ def test_the_data_dictionary_is_fresh() -> None:
 def test_the_readme_resource_table_is_fresh() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert readme_with_resources(readme, real()) == readme, "run make docs"
+
+
+def test_the_error_codes_in_contributing_are_fresh() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert contributing_with_codes(text) == text, "run make docs"
+
+
+def test_every_reported_code_is_documented() -> None:
+    import re
+
+    from pipeline.report import CODES
+
+    used = set()
+    for path in (ROOT / "pipeline").glob("*.py"):
+        used |= set(re.findall(r'(?:Problem|Finding)\(\s*"([a-z0-9-]+)"', path.read_text(encoding="utf-8")))
+        used |= set(re.findall(r'@rule\(\s*"[a-z]+",\s*"([a-z0-9-]+)"', path.read_text(encoding="utf-8")))
+    assert used and used <= set(CODES), used - set(CODES)
 
 
 def test_the_timeline_was_drawn_from_the_current_data() -> None:
