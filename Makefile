@@ -44,7 +44,7 @@ bench: install ## Time validation of 1,000,000 synthetic rows against frictionle
 
 lock: install ## Rewrite requirements.lock from the installed environment
 	@{ echo "# Exact versions that 'make install' installs (regenerate with 'make lock')."; \
-	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
+	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip=='; } > requirements.lock
 
 clean: ## Remove the virtual environment, builds and caches
 	rm -rf $(VENV) dist bench build *.egg-info .pytest_cache .ruff_cache
