@@ -118,9 +118,7 @@ _BOUND_WORDS = {
 }
 
 
-def field_checks(
-    spec: dict, series: pd.Series, cells: Cells, nfc: bool, suspects: frozenset[str]
-) -> list[tuple[pdr.Check, Finding]]:
+def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) -> list[tuple[pdr.Check, Finding]]:
     """The checks of one field, each with what its failure means.
 
     The column was parsed once (``cells``); the type and bound checks read that parse.
@@ -287,7 +285,7 @@ def resource_schema(
             continue
         constraints = spec.get("constraints", {})
         checks = []
-        for check, finding in field_checks(spec, frame[name], cells[name], nfc, suspects):
+        for check, finding in field_checks(spec, cells[name], nfc, suspects):
             checks.append(check)
             findings[(name, check.name)] = finding
         in_pk = name in pk

@@ -116,8 +116,6 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     resources: list[dict] = []
     for resource, csv_bytes in canonical:
         table = typed_table(resource, frames[resource.name])
-        schema = dict(resource.schema)
-        base = {"title": resource.name}
         descriptor = next(r for r in package.descriptor["resources"] if r["name"] == resource.name)
         base = {k: descriptor[k] for k in ("title", "description") if k in descriptor}
         outputs = {"csv": csv_bytes, "json": json_records(table), "parquet": parquet_bytes(table)}
@@ -125,11 +123,9 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
             path = f"{fmt}/{resource.name}.{fmt}"
             files[path] = content
             name = resource.name if fmt == "csv" else f"{resource.name}-{fmt}"
+            # CSV and JSON carry the schema; Parquet carries its own types and is described as a file.
             extra: dict = {**base, "format": fmt, "mediatype": MEDIATYPES[fmt]}
-            if fmt == "csv" or fmt == "json":
-                extra |= {"encoding": "utf-8", "schema": schema}
-            else:
-                extra |= {"type": "file"}
+            extra |= {"type": "file"} if fmt == "parquet" else {"encoding": "utf-8", "schema": resource.schema}
             resources.append(_file_entry(name, path, content, **extra))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")

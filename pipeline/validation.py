@@ -191,14 +191,17 @@ def check_cells(
 
 def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Problem]:
     """Say where a repeated value first appeared, as Frictionless does."""
+    firsts: dict[str, dict[str, int]] = {}
     out = []
     for p in problems:
         if p.code in ("unique-error", "primary-key") and p.field in frame and p.value is not None:
-            first = frame.index[(frame[p.field] == p.value).fillna(False).to_numpy()]
-            if len(first) and first[0] != p.line:
-                p = Problem(
-                    p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first[0]})"
-                )
+            if p.field not in firsts:
+                column = frame[p.field].dropna()
+                column = column[~column.duplicated(keep="first")]
+                firsts[p.field] = dict(zip(column.astype(str), column.index, strict=True))
+            first = firsts[p.field].get(p.value)
+            if first is not None and first != p.line:
+                p = Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first})")
         out.append(p)
     return out
 
