@@ -191,11 +191,14 @@ def _load_resource(
     if name in seen:
         return bad("the name is used by another resource")
     seen.add(name)
-    file, why = resolve_inside(root, entry.get("path"))
+    path = entry.get("path")
+    if isinstance(path, str) and URL_PATTERN.match(path):
+        return bad(f"path {path!r} is a URL; validation reads only files inside the package", "scheme-error")
+    file, why = resolve_inside(root, path)
     if file is None:
         return bad(why or "")
-    if entry.get("format", "csv") != "csv" or not str(entry["path"]).endswith(".csv"):
-        return bad("only CSV resources (format 'csv', a .csv path) are supported")
+    if entry.get("format", "csv") != "csv" or not str(path).endswith(".csv"):
+        return bad("only CSV resources (format 'csv', a .csv path) are supported", "format-error")
     schema_ref = entry.get("schema")
     if isinstance(schema_ref, dict):
         schema, schema_text, schema_rel = schema_ref, text, rel

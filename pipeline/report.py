@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass
 CODES: dict[str, str] = {
     # Frictionless error catalog
     "package-error": "The descriptor is missing, is not valid JSON or is not a valid Data Package.",
-    "resource-error": "A resource is malformed, or its path is absolute, a URL or outside the package.",
+    "resource-error": "A resource is malformed, or its path is absolute or leads outside the package.",
     "schema-error": "A Table Schema is missing, malformed or refers to something that does not exist.",
     "source-error": "A data file cannot be read.",
+    "scheme-error": "A resource path is a URL: validation reads only files inside the package.",
+    "format-error": "A resource is not a CSV file, the only format this package uses.",
     "encoding-error": "A data file is not valid UTF-8.",
     "blank-label": "A header cell is empty.",
     "duplicate-label": "Two header cells have the same name.",

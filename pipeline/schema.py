@@ -109,6 +109,14 @@ def _valid_calendar(arr: pa.Array) -> pa.Array:
     return pc.is_in(arr, distinct.filter(real))
 
 
+def _valid_clock(arr: pa.Array, kind: str) -> pa.Array:
+    """True where the time of day exists (no hour 25, no minute 61), judged per distinct value."""
+    distinct = pc.unique(arr).drop_null()
+    clock = pc.utf8_slice_codeunits(distinct, 11, 19) if kind == "datetime" else distinct
+    parsed = pc.strptime(clock, format="%H:%M:%S", unit="s", error_is_null=True)
+    return pc.is_in(arr, distinct.filter(pc.is_valid(parsed)))
+
+
 def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
     """A boolean array: true where a non-missing cell has its type's lexical form."""
     kind = spec.get("type", "string")
@@ -123,6 +131,8 @@ def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
     ok = pc.match_substring_regex(arr, anchored(LEXICAL[kind]))
     if kind in ("date", "datetime"):
         ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
+    if kind in ("datetime", "time"):
+        ok = pc.and_kleene(ok, _valid_clock(arr, kind))
     if kind == "yearmonth":
         ok = pc.and_kleene(ok, _valid_calendar(arr))
     return ok

@@ -164,3 +164,16 @@ def test_parquet_keeps_descriptions_and_the_primary_key(released: Path) -> None:
     assert json.loads(schema.metadata[b"primary_key"]) == ["platform_id"]
     assert schema.field("launched").metadata[b"description"].startswith(b"When the platform launched")
     assert str(schema.field("category").type).startswith("dictionary")
+
+
+def test_an_interrupted_build_leaves_no_partial_version(package: Path, tmp_path: Path, monkeypatch) -> None:
+    import pipeline.publish as publish
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish.os, "rename", interrupted)
+    out = tmp_path / "dist"
+    with pytest.raises(KeyboardInterrupt):
+        build(package, out=out)
+    assert list(out.iterdir()) == []

@@ -131,7 +131,7 @@ CASES = [
     Case(
         "path-url",
         [edit_json("datapackage.json", set_resource(0, "path", "https://example.org/sources.csv"))],
-        "resource-error",
+        "scheme-error",
         "datapackage.json",
         '"name": "sources"',
         None,
@@ -140,7 +140,7 @@ CASES = [
     Case(
         "path-not-csv",
         [edit_json("datapackage.json", set_resource(0, "path", "data/sources.json"))],
-        "resource-error",
+        "format-error",
         "datapackage.json",
         '"name": "sources"',
         None,
@@ -390,6 +390,58 @@ CASES = [
         "accessed",
     ),
     Case("date-shape", [replace(S, "2015-06,2026-11-26", "2015-06,26/11/2026")], "type-error", S, 2, 7, "accessed"),
+    # types the package does not use yet, checked through a changed schema
+    Case(
+        "number-type",
+        [
+            edit_json("schemas/metrics.json", lambda s: field(s, "value").update(type="number")),
+            replace(M, ",250000,", ",2.5e5.1,"),
+        ],
+        "type-error",
+        M,
+        3,
+        5,
+        "value",
+    ),
+    Case(
+        "year-type",
+        [
+            edit_json("schemas/organizations.json", lambda s: field(s, "founded").update(type="year", constraints={})),
+            replace(ORG, "Shanghai,CN,2009-03,", "Shanghai,CN,2009-03x,"),
+        ],
+        "type-error",
+        ORG,
+        3,
+        7,
+        "founded",
+    ),
+    Case(
+        "yearmonth-type",
+        [
+            edit_json(
+                "schemas/organizations.json", lambda s: field(s, "founded").update(type="yearmonth", constraints={})
+            ),
+            replace(ORG, "Shanghai,CN,2009-03,", "Shanghai,CN,2009-13,"),
+        ],
+        "type-error",
+        ORG,
+        3,
+        7,
+        "founded",
+    ),
+    Case(
+        "datetime-type",
+        [
+            edit_json("schemas/sources.json", lambda s: field(s, "accessed").update(type="datetime", constraints={})),
+            replace(S, "2016,2026-11-26", "2016,2026-11-26T25:00:00Z"),
+            replace(S, "2015-06,2026-11-26", "2015-06,2026-11-26T10:00:00Z"),
+        ],
+        "type-error",
+        S,
+        3,
+        7,
+        "accessed",
+    ),
     Case(
         "boolean-type",
         [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,2015-11-30,no,defunct")],
