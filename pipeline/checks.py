@@ -21,11 +21,8 @@ import pyarrow.compute as pc
 
 from .package import Resource
 from .schema import (
-    CONTROL,
     FORMAT_EXPECTED,
     FORMATS,
-    FORMULA_START,
-    WHITESPACE,
     anchored,
     expected,
     is_text,
@@ -33,6 +30,7 @@ from .schema import (
     parse_bound,
     to_arrow,
 )
+from .text import CONTROL, FORMULA_START, WHITESPACE
 
 _WS = "[" + re.escape(WHITESPACE) + "]"
 _WS_PATTERN = f"^{_WS}|{_WS}$"

@@ -20,7 +20,8 @@ import pyarrow as pa
 from .package import Package, Resource, load_package
 from .read import read_table
 from .report import Problem
-from .schema import WHITESPACE, to_arrow
+from .schema import to_arrow
+from .text import WHITESPACE
 
 
 def clean_cell(value: str) -> str:

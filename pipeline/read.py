@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .report import Problem
-from .schema import WHITESPACE
+from .text import WHITESPACE
 
 BOM = b"\xef\xbb\xbf"
 NL, CR, QUOTE, COMMA = 10, 13, 34, 44
