@@ -225,8 +225,11 @@ def main() -> None:
     if not args.skip_frictionless:
         binary = Path(sys.executable).with_name("frictionless")
         theirs, theirs_cpu, code_theirs, _ = _run([str(binary), "validate", str(descriptor)])
-        results |= {"frictionless_validate_s": round(theirs, 2), "frictionless_cpu_s": round(theirs_cpu, 2),
-                    "speedup": round(theirs / ours, 1)}
+        results |= {
+            "frictionless_validate_s": round(theirs, 2),
+            "frictionless_cpu_s": round(theirs_cpu, 2),
+            "speedup": round(theirs / ours, 1),
+        }
         verdict = "valid" if code_theirs == 0 else f"exit {code_theirs}"
         print(f"frictionless validate  {theirs:7.2f} s  cpu {theirs_cpu:6.2f} s  ({verdict})")
         print(f"speed-up over frictionless: {theirs / ours:.1f}x")

@@ -33,12 +33,6 @@ class DiffFormat(StrEnum):
     json = "json"
 
 
-class LoadFormat(StrEnum):
-    parquet = "parquet"
-    csv = "csv"
-    json = "json"
-
-
 def _print(text: str) -> None:
     if text:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -122,10 +116,14 @@ def diff(
 @app.command()
 def docs(descriptor: Descriptor = Path("datapackage.json")) -> None:
     """Regenerate the data dictionary and the timeline picture from schemas and data."""
-    from .docs import build_docs
+    from .docs import DocsError, build_docs
 
-    for path in build_docs(descriptor):
-        _print(f"wrote {path}")
+    try:
+        written = build_docs(descriptor)
+    except DocsError as error:
+        sys.stderr.write(f"docs not built: {error}\n")
+        raise typer.Exit(1) from None
+    _print("\n".join(f"wrote {path}" for path in written))
 
 
 def main() -> None:

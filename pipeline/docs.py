@@ -29,6 +29,10 @@ CATEGORY_COLOURS = {
 }
 
 
+class DocsError(Exception):
+    """The docs cannot be generated from this package."""
+
+
 def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -208,7 +212,7 @@ def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
     path = Path(descriptor)
     package, _ = load_package(path / "datapackage.json" if path.is_dir() else path)
     if package is None:
-        raise SystemExit("the descriptor is not valid; run `python -m pipeline validate` first")
+        raise DocsError("the descriptor is not valid; run `python -m pipeline validate` first")
     root = package.root
     written = []
     dictionary = root / DICTIONARY_PATH
