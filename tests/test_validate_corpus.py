@@ -897,3 +897,29 @@ def test_validation_does_not_read_outside_the_package(tmp_path: Path, package: P
     problems = validate(package).problems
     assert [p.code for p in problems] == ["resource-error"]
     assert "inside the package" in problems[0].message
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_random_damage_never_raises(seed: int, package: Path) -> None:
+    """Bytes flipped, dropped or inserted anywhere in the descriptor, a schema or a data file:
+    always a report, never an exception."""
+    import random
+
+    rng = random.Random(seed)
+    root = package.parent
+    targets = [package, *sorted((root / "data").glob("*.csv")), *sorted((root / "schemas").glob("*.json"))]
+    target = rng.choice(targets)
+    content = bytearray(target.read_bytes())
+    for _ in range(rng.randint(1, 6)):
+        at = rng.randrange(len(content))
+        action = rng.choice(["flip", "drop", "insert"])
+        if action == "flip":
+            content[at] = rng.randrange(256)
+        elif action == "drop":
+            del content[at]
+        else:
+            content.insert(at, rng.choice(b'",\n\r\x00\xff =-'))
+    target.write_bytes(bytes(content))
+    report = validate(package)
+    for problem in report.problems:
+        assert problem.code and problem.path and problem.message
