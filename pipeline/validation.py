@@ -120,8 +120,10 @@ def raw_frame(resource: Resource, table: RawTable) -> pd.DataFrame:
     columns = {}
     for index, name in enumerate(resource.field_names[: len(table.header)]):
         column = table.table.column(index)
-        is_missing = pc.is_in(column, missing)
-        columns[name] = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
+        if pc.any(is_missing).as_py():
+            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+        columns[name] = column
     frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
     frame.index = pd.Index(table.lines, name="line")
     return frame
