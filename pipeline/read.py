@@ -149,7 +149,7 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
     if len(row_lines) != table.num_rows:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
-    suspects = hygiene_suspects(data, buf, quotes, newlines)
+    suspects = hygiene_suspects(buf, quotes, newlines)
     return RawTable(header, table, row_lines, unicodedata.is_normalized("NFC", text), suspects), problems
 
 
@@ -182,7 +182,7 @@ def _has_wide_space(buf: np.ndarray) -> bool:
 _CHUNK = 1 << 20
 
 
-def hygiene_suspects(data: bytes, buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
+def hygiene_suspects(buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
     """Which cell-hygiene problems a scan of the bytes cannot rule out for the whole file.
 
     The scan errs towards suspicion: a suspect is then looked for cell by cell, so the
