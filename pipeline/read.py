@@ -90,6 +90,7 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
 
     # Records end at the newlines that lie outside quotes.
     ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] if len(quotes) else newlines
+    multiline = len(ends) < len(newlines)  # some quoted cell spans lines
     if data.endswith(b"\n"):
         starts = np.concatenate(([0], ends[:-1] + 1))
     else:
@@ -123,7 +124,7 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         io.BytesIO(data),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
         parse_options=pacsv.ParseOptions(
-            newlines_in_values=bool(len(quotes)), ignore_empty_lines=True, invalid_row_handler=skip
+            newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
         ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),

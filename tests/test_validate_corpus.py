@@ -818,6 +818,18 @@ CASES = [
         "note",
     ),
     Case(
+        "multiline-cell-without-final-newline",
+        [
+            replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n'),
+            transform(P, lambda b: b.rstrip(b"\n")),
+        ],
+        "control-character",
+        P,
+        2,
+        21,
+        "note",
+    ),
+    Case(
         "ragged-row-after-multiline-cell",
         [
             replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first\nsecond"\n'),
