@@ -53,7 +53,7 @@ class _Release:
         else:
             path = Path(source)
             path = path / "datapackage.json" if path.is_dir() else path
-            self.url, self.root = None, path.parent
+            self.url, self.root, self.path = None, path.parent, path
             try:
                 raw = path.read_bytes()
             except OSError as exc:
@@ -115,14 +115,15 @@ def _from_parquet(content: bytes, fields: list[dict]) -> dict[str, pa.Array]:
 
 
 def load(source: str | Path, format: str = "parquet") -> dict[str, pd.DataFrame]:
-    """Every resource of a release as a DataFrame with the dtypes its schema implies."""
+    """Every resource of a release (or, as CSV, of a working package) as a DataFrame with the
+    dtypes its schema implies."""
     if format not in FORMATS:
         raise LoadError(f"format must be one of {', '.join(FORMATS)}")
     release = _Release(source)
     entries = release.descriptor.get("resources", [])
     tables = [e for e in entries if e.get("format") == "csv" and isinstance(e.get("schema"), dict)]
     if not tables:
-        raise LoadError("this is not a release descriptor: it has no CSV resources with inline schemas")
+        return _load_working_package(release, format)
     frames = {}
     for table in tables:
         name = table["name"]
@@ -140,6 +141,19 @@ def load(source: str | Path, format: str = "parquet") -> dict[str, pd.DataFrame]
             columns = _from_parquet(content, fields)
         frames[name] = pd.DataFrame({spec["name"]: to_pandas(columns[spec["name"]], spec) for spec in fields})
     return frames
+
+
+def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFrame]:
+    """A package checked out from the repository: its CSV, typed the same way as a release."""
+    from .package import load_package
+    from .report import Report, to_text
+
+    if release.root is None or format != "csv":
+        raise LoadError("only a release can be loaded from a URL or as JSON or Parquet; a working package is CSV")
+    package, problems = load_package(release.path)
+    if package is None:
+        raise LoadError(f"the package is not valid:\n{to_text(Report(problems))}")
+    return load_package_frames(package)
 
 
 def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:

@@ -177,3 +177,11 @@ def test_an_interrupted_build_leaves_no_partial_version(package: Path, tmp_path:
     with pytest.raises(KeyboardInterrupt):
         build(package, out=out)
     assert list(out.iterdir()) == []
+
+
+def test_the_working_package_loads_like_its_release(released: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    working = pipeline.load(root, format="csv")
+    release = pipeline.load(released, format="csv")
+    for name, frame in release.items():
+        pd.testing.assert_frame_equal(working[name], frame)
