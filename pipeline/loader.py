@@ -49,6 +49,7 @@ class _Release:
         if _is_url(text):
             self.url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
             self.root: Path | None = None
+            self.path: Path | None = None
             raw = _fetch(self.url)
         else:
             path = Path(source)
