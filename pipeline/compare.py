@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .package import resolve_inside
+from .package import descriptor_path, resolve_inside
 
 LEVELS = ["none", "patch", "minor", "major"]
 
@@ -68,9 +68,7 @@ class Side:
 
 
 def _read_side(source: str | Path) -> Side:
-    path = Path(source)
-    if path.is_dir():
-        path = path / "datapackage.json"
+    path = descriptor_path(source)
     try:
         descriptor = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -210,7 +210,7 @@ def contributing_with_codes(text: str) -> str:
 def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
     """Write the dictionary, the README's resource table and the timeline; return their paths."""
     path = Path(descriptor)
-    package, _ = load_package(path / "datapackage.json" if path.is_dir() else path)
+    package, _ = load_package(path)
     if package is None:
         raise DocsError("the descriptor is not valid; run `python -m pipeline validate` first")
     root = package.root

@@ -66,10 +66,7 @@ def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]])
 
 def format_package(descriptor: str | Path) -> tuple[list[str], list[Problem]]:
     """Rewrite every CSV in canonical form; write nothing at all if any file cannot be read."""
-    path = Path(descriptor)
-    if path.is_dir():
-        path = path / "datapackage.json"
-    package, problems = load_package(path)
+    package, problems = load_package(descriptor)
     if package is None:
         return [], problems
     planned, problems = plan(package)

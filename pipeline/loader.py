@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .package import Package, resolve_inside
+from .package import Package, descriptor_path, resolve_inside
 from .schema import arrow_type, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
@@ -53,7 +53,7 @@ class _Release:
             raw = _fetch(self.url)
         else:
             path = Path(source)
-            path = path / "datapackage.json" if path.is_dir() else path
+            path = descriptor_path(path)
             self.url, self.root, self.path = None, path.parent, path
             try:
                 raw = path.read_bytes()

@@ -122,8 +122,16 @@ def resolve_inside(root: Path, path: object) -> tuple[Path | None, str | None]:
     return file, None
 
 
-def load_package(descriptor: Path) -> tuple[Package | None, list[Problem]]:
-    """Read and check the descriptor and every schema; the package is None when unusable."""
+def descriptor_path(source: str | Path) -> Path:
+    """A package's descriptor, given it or the folder that holds it."""
+    path = Path(source)
+    return path / DESCRIPTOR if path.is_dir() else path
+
+
+def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
+    """Read and check the descriptor (or the folder holding it) and every schema; the package
+    is None when unusable."""
+    descriptor = descriptor_path(source)
     root = descriptor.parent
     rel = descriptor.name
     data, text, problems = read_json(descriptor, rel, "package-error")

@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .fmt import plan
-from .package import Package, Resource, load_package
-from .report import to_text
+from .package import Package, Resource, descriptor_path, load_package
+from .report import Report, to_text
 from .schema import arrow_type, to_arrow
 from .validation import read_package
 
@@ -146,8 +146,6 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
 
 
 def to_text_report(problems: list) -> str:
-    from .report import Report
-
     return to_text(Report(problems))
 
 
@@ -186,9 +184,7 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
     """Validate, then write ``out/<version>/``; refuse to overwrite an existing version."""
     from .compare import changelog_entry
 
-    path = Path(descriptor)
-    if path.is_dir():
-        path = path / "datapackage.json"
+    path = descriptor_path(descriptor)
     package, problems = load_package(path)
     if package is None:
         raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")

@@ -27,10 +27,7 @@ from .schema import to_pandas
 
 def validate(descriptor: str | Path = "datapackage.json") -> Report:
     """Check a whole package and return every problem found."""
-    path = Path(descriptor)
-    if path.is_dir():
-        path = path / "datapackage.json"
-    package, problems = load_package(path)
+    package, problems = load_package(descriptor)
     if package is None:
         return Report(problems).sorted()
     _, more = read_package(package)
