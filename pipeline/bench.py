@@ -102,6 +102,7 @@ def synthetic_tables(rows: int, seed: int = 20170301) -> dict[str, dict[str, np.
         "headquarters": np.full(k, "Beijing"),
         "source_id": _pick(sources, k, rng),
         "status_source_id": _pick(sources, k, rng),
+        "name_source_id": empty(k),
         "note": empty(k),
     }
     k = n["events"]

@@ -115,6 +115,20 @@ def _day(partial: str, last: bool = False):
     return np.datetime64(partial, "D")
 
 
+def _first_seen(platform, frames: dict):
+    """A platform's launch day or, when no source dates it, the earliest dated sign of it
+    (an event, a user figure or its status check), so that it still has a place on the line."""
+    if isinstance(platform["launched"], str):
+        return _day(platform["launched"])
+    events, metrics = frames["events"], frames["metrics"]
+    dates = [
+        *events.loc[events["platform_id"] == platform["platform_id"], "date"].dropna(),
+        *metrics.loc[metrics["platform_id"] == platform["platform_id"], "as_of"].dropna(),
+        *([platform["status_as_of"]] if isinstance(platform["status_as_of"], str) else []),
+    ]
+    return min((_day(v) for v in dates), default=None)
+
+
 def timeline_png(package: Package, target: Path) -> None:
     """Each platform from launch to closure (or to the latest status check), coloured by
     category, with its user-figure observations marked."""
@@ -132,8 +146,8 @@ def timeline_png(package: Package, target: Path) -> None:
     platforms = frames["platforms"].copy()
     metrics = frames["metrics"]
     end_of_data = max(frames["sources"]["accessed"].dropna()).strftime("%Y-%m-%d")
-    platforms = platforms[platforms["launched"].notna()]
-    platforms = platforms.assign(start=[_day(v) for v in platforms["launched"]])
+    platforms = platforms.assign(start=[_first_seen(p, frames) for _, p in platforms.iterrows()])
+    platforms = platforms[platforms["start"].notna()]
     platforms = platforms.sort_values(["start", "platform_id"], ascending=[False, True])
 
     plt.rcParams.update({"font.size": 9, "svg.hashsalt": "guanxi"})
@@ -154,6 +168,9 @@ def timeline_png(package: Package, target: Path) -> None:
         seen = metrics[metrics["platform_id"] == p["platform_id"]]
         ax.plot([_day(v) for v in seen["as_of"]], [y] * len(seen), "o", color="black", markersize=3, zorder=3)
         label = p["name_en"] + (" (closed)" if p["status"] in ("defunct", "replaced") else "")
+        if not isinstance(p["launched"], str):
+            ax.plot([p["start"]], [y], "<", color=colour, markersize=7, zorder=3)
+            label += " (launch date unknown)"
         ax.text(max([end, *[_day(v) for v in seen["as_of"]]]), y, "  " + label, va="center", fontsize=8)
     ax.set_yticks([])
     first = min(platforms["start"])
@@ -166,6 +183,9 @@ def timeline_png(package: Package, target: Path) -> None:
         Line2D([], [], color="#7f7f7f", linewidth=4, linestyle=(0, (1, 1)), label="status or end date unknown")
     )
     handles.append(Line2D([], [], color="#7f7f7f", linewidth=1, label="active when last checked; not checked since"))
+    handles.append(
+        Line2D([], [], marker="<", color="#7f7f7f", linestyle="", markersize=6, label="launch undated: first sighting")
+    )
     ax.legend(handles=handles, loc="lower left", fontsize=7, frameon=False, ncol=2)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)

@@ -194,6 +194,16 @@ def _status_sourced(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(~(known & (df["status_source_id"].isna() | df["status_as_of"].isna())))
 
 
+@rule(
+    "platforms",
+    "name-source-unused",
+    "name_source_id",
+    "a source is given for the Chinese name but the row has no name_zh or pinyin; expected a name or no name source",
+)
+def _name_source_used(df: pd.DataFrame, frames: Frames) -> pd.Series:
+    return _ok(~(df["name_source_id"].notna() & df["name_zh"].isna() & df["pinyin"].isna()))
+
+
 @rule("platforms", "self-reference", "parent_platform_id", "the platform is its own parent; expected another platform")
 def _platform_parent(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["parent_platform_id"] != df["platform_id"])
@@ -232,12 +242,24 @@ def _listing_detail(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "events",
     "event-before-launch",
     "date",
-    "the platform is renamed, replaced or shut down before it launched; expected a later date",
+    "the platform is renamed, blocked, seen running, replaced or shut down before it launched; expected a later date",
 )
 def _event_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     launched = _lookup(frames["platforms"], df["platform_id"], "platform_id", "launched")
-    late = df["event"].isin(["renamed", *ENDED])
+    late = df["event"].isin(["renamed", "blocked", "in-service", *ENDED])
     return _ok(~(late & (latest(df["date"]) < earliest(launched))))
+
+
+@rule(
+    "events",
+    "event-after-closure",
+    "date",
+    "the platform is seen in service or blocked after it closed; expected a date on or before the closure",
+)
+def _event_before_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
+    closed = _lookup(frames["platforms"], df["platform_id"], "platform_id", "closed")
+    alive = df["event"].isin(["blocked", "in-service"])
+    return _ok(~(alive & (earliest(df["date"]) > latest(closed))))
 
 
 @rule(

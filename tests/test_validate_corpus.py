@@ -150,7 +150,7 @@ CASES = [
     Case("quote-not-closed", [replace(C, "Beta works much like Alpha.,s-two", '"Beta works much like Alpha.,s-two')],
          "quote-error", C, 2, None, None),
     Case("text-after-closing-quote", [replace(P, '"A note, with a comma"', '"A note, with a comma"x')],
-         "quote-error", P, 3, 21, None),
+         "quote-error", P, 3, 22, None),
     Case("incorrect-label", [replace(F, "platform_id,feature", "platform,feature")],
          "incorrect-label", F, 1, 1, "platform_id"),
     Case("missing-label", [write(F, b"platform_id,feature,note\nalpha,job-listings,\nbeta,messaging,\n")],
@@ -215,9 +215,9 @@ CASES = [
     Case("leading-space", [replace(P, "alpha,Alpha,", "alpha, Alpha,")], "whitespace", P, 2, 2, "name_en"),
     Case("trailing-ideographic-space", [replace(P, "阿尔法,", "阿尔法\u3000,")], "whitespace", P, 2, 3, "name_zh"),
     Case("space-inside-quotes", [replace(P, '"A note, with a comma"', '" A note, with a comma"')],
-         "whitespace", P, 3, 21, "note"),
+         "whitespace", P, 3, 22, "note"),
     Case("trailing-no-break-space", [replace(P, '"A note, with a comma"', '"A note, with a comma\u00a0"')],
-         "whitespace", P, 3, 21, "note"),
+         "whitespace", P, 3, 22, "note"),
     Case("control-character", [replace(S, "First report", "First\treport")], "control-character", S, 2, 2, "title"),
     Case("not-nfc", [replace(P, "alpha,Alpha,", "alpha,Alphe\u0301,")], "unicode-normalization", P, 2, 2, "name_en"),
     Case("formula-equals", [replace(P, "young professionals", "=1+1")], "formula-injection", P, 2, 10, "audience"),
@@ -260,6 +260,11 @@ CASES = [
          "date-mismatch", P, 3, 12, "closed"),
     Case("status-contradicts-events", [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,,,active")],
          "status-mismatch", P, 3, 14, "status"),
+    Case("name-source-unused", [
+        replace(P, "beta,Beta,贝塔,Beita,", "beta,Beta,,,"),
+        replace(P, "s-two,,\"A note", "s-two,s-one,\"A note"),
+    ],
+         "name-source-unused", P, 3, 21, "name_source_id"),
     Case("status-unsourced", [replace(P, "Shanghai,s-one,s-two,", "Shanghai,s-one,,")],
          "status-unsourced", P, 2, 20, "status_source_id"),
     Case("event-without-subject", [replace(E, "org-b-listed,,org-b,", "org-b-listed,,,")],
@@ -269,6 +274,12 @@ CASES = [
     Case("renamed-before-launch", [
         replace(E, "beta-shut-down,", "beta-renamed,beta,,renamed,2011,Renamed.,,,,,s-one\nbeta-shut-down,"),
     ], "event-before-launch", E, 4, 5, "date"),
+    Case("in-service-before-launch", [
+        replace(E, "beta-launched,", "beta-in-service,beta,,in-service,2011,Seen.,,,,,s-one\nbeta-launched,"),
+    ], "event-before-launch", E, 3, 5, "date"),
+    Case("in-service-after-closure", [
+        replace(E, "beta-launched,", "beta-in-service,beta,,in-service,2016-01,Seen.,,,,,s-one\nbeta-launched,"),
+    ], "event-after-closure", E, 3, 5, "date"),
     Case("listed-before-founding", [replace(E, "listed,2014-06-01", "listed,2008")],
          "event-before-launch", E, 5, 5, "date"),
     Case("figure-before-launch", [replace(M, "china,2011,", "china,2009,")], "event-before-launch", M, 2, 8, "as_of"),
@@ -297,20 +308,20 @@ CASES = [
     ], "uncited-source", S, 4, 1, "source_id"),
     # ---- positions survive a quoted cell that spans lines
     Case("line-after-multiline-cell", [
-        replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n'),
+        replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first line\nsecond line"\n'),
         replace(P, "beta,Beta,贝塔,Beita,,recruitment", "beta,Beta,贝塔,Beita,,bogus"),
     ], "constraint-error", P, 4, 6, "category"),
     Case("multiline-cell-is-a-control-character", [
-        replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n'),
-    ], "control-character", P, 2, 21, "note"),
+        replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first line\nsecond line"\n'),
+    ], "control-character", P, 2, 22, "note"),
     Case("multiline-cell-without-final-newline", [
-        replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first line\nsecond line"\n'),
+        replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first line\nsecond line"\n'),
         transform(P, lambda b: b.rstrip(b"\n")),
-    ], "control-character", P, 2, 21, "note"),
+    ], "control-character", P, 2, 22, "note"),
     Case("ragged-row-after-multiline-cell", [
-        replace(P, "Shanghai,s-one,s-two,\n", 'Shanghai,s-one,s-two,"first\nsecond"\n'),
+        replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first\nsecond"\n'),
         replace(P, '"A note, with a comma"', '"A note, with a comma",extra'),
-    ], "extra-cell", P, 4, 22, None),
+    ], "extra-cell", P, 4, 23, None),
 ]
 # fmt: on
 
