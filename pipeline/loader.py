@@ -159,7 +159,8 @@ def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFr
 
 def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:
     """The working package (not a release) as typed DataFrames, for docs and tools."""
-    from .validation import read_package, typed_frames
+    from .frames import typed_frames
+    from .validation import read_package
 
     frames, _ = read_package(package)
     return {name: frame.reset_index(drop=True) for name, frame in typed_frames(package, frames).items()}

@@ -159,19 +159,20 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
 _WIDE_SPACES = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
 _WIDE_LEADS = bytes(sorted({w[0] for w in _WIDE_SPACES}))
 _WIDE_CODES = np.array(sorted(int.from_bytes(w.ljust(3, b"\0"), "big") for w in _WIDE_SPACES), np.int64)
-_BOUNDARY = bytes([COMMA, NL, CR, QUOTE])
 
 
-def _any_of(arr: np.ndarray, values: bytes) -> np.ndarray:
-    """Where ``arr`` holds one of a few byte values (faster than np.isin)."""
-    mask = np.zeros(len(arr), bool)
-    for value in values:
-        mask |= arr == value
-    return mask
+# One class bit per byte value, so that a single table lookup classifies a whole chunk.
+_BOUNDARY, _FORMULA, _SPACE, _CONTROL, _WIDE_LEAD = 1, 2, 4, 8, 16
+_CLASSES = np.zeros(256, np.uint8)
+_CLASSES[[COMMA, NL, CR, QUOTE]] |= _BOUNDARY
+_CLASSES[list(b"=+-@")] |= _FORMULA
+_CLASSES[32] |= _SPACE
+_CLASSES[[b for b in range(32) if b != NL] + [127]] |= _CONTROL
+_CLASSES[list(_WIDE_LEADS)] |= _WIDE_LEAD
 
 
-def _has_wide_space(buf: np.ndarray) -> bool:
-    leads = np.flatnonzero(_any_of(buf, _WIDE_LEADS))
+def _has_wide_space(buf: np.ndarray, leads: np.ndarray) -> bool:
+    """Whether a non-ASCII white space starts at one of the ``leads`` positions."""
     if not len(leads):
         return False
     padded = np.concatenate((buf, np.zeros(2, np.uint8))).astype(np.int64)
@@ -188,32 +189,31 @@ def hygiene_suspects(buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) 
 
     The scan errs towards suspicion: a suspect is then looked for cell by cell, so the
     cost of exact checks is paid only by files that may fail them. The buffer is scanned
-    in chunks that stay in the processor's cache, each with whole-chunk comparisons.
+    in chunks that stay in the processor's cache, each classified by one table lookup.
     """
     suspects = set()
     if len(quotes) and np.any(np.searchsorted(quotes, newlines) % 2 == 1):
         suspects.add("control")  # a line break inside a quoted cell
-    if _has_wide_space(buf):
-        suspects.add("whitespace")
     n = len(buf)
     for start in range(0, n, _CHUNK):
         # one byte of context on each side, for the neighbours of the chunk's edges
         lo, hi = max(start - 1, 0), min(start + _CHUNK + 1, n)
-        chunk = buf[lo:hi]
-        if "control" not in suspects and (
-            np.count_nonzero(chunk[start - lo : start - lo + _CHUNK] < 32)
-            > np.count_nonzero(chunk[start - lo : start - lo + _CHUNK] == NL)
-            or np.any(chunk == 127)
-        ):
+        classes = _CLASSES[buf[lo:hi]]
+        own = classes[start - lo : start - lo + _CHUNK]
+        if "control" not in suspects and np.any(own & _CONTROL):
             suspects.add("control")
-        boundary = _any_of(chunk, _BOUNDARY)
+        boundary = (classes & _BOUNDARY).astype(bool)
         if "formula" not in suspects:
-            formula = _any_of(chunk, b"=+-@")
+            formula = (classes & _FORMULA).astype(bool)
             if (start == 0 and formula[0]) or np.any(formula[1:] & boundary[:-1]):
                 suspects.add("formula")
         if "whitespace" not in suspects:
-            space = chunk == 32
-            edge = np.zeros(len(chunk), bool)
+            leads = np.flatnonzero(own & _WIDE_LEAD)
+            if len(leads) and _has_wide_space(buf, leads + start):
+                suspects.add("whitespace")
+        if "whitespace" not in suspects:
+            space = (classes & _SPACE).astype(bool)
+            edge = np.zeros(len(classes), bool)
             edge[1:] |= space[1:] & boundary[:-1]
             edge[:-1] |= space[:-1] & boundary[1:]
             if start == 0:

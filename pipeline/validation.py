@@ -1,8 +1,8 @@
 """Validate a package: descriptor, files, cells, keys and the package's rules, in one run.
 
-Every problem found is reported, not only the first; nothing is written. The raw cells are
-checked by pandera schemas generated from the Table Schemas, then the package rules run
-over the typed tables.
+Every problem found is reported, not only the first; nothing is written. The files are
+read (numpy and pyarrow) while pandas and pandera load, since both take about as long;
+``frames`` then checks the cells and runs the rules.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-import pandera.pandas as pdr
-import pyarrow as pa
-import pyarrow.compute as pc
-
-from .checks import Cells, Finding, arrow_of, resource_schema
 from .package import Package, Resource, load_package
 from .read import RawTable, read_table
 from .report import Problem, Report
-from .rules import RULES, Frames
-from .schema import to_pandas
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .checks import Cells
+
+WORKERS = min(4, os.cpu_count() or 1)
 
 
 def validate(descriptor: str | Path = "datapackage.json") -> Report:
@@ -36,53 +35,33 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
 
 def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Read and check every resource; return the raw frames (index: line) and the problems."""
-    frames, parsed, problems = _read_all(package)
-    if len(frames) == len(package.resources):
-        problems += check_rules(package, frames, parsed)
-    return frames, problems
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        # Submitted at once: the reads run while the import below holds the main thread.
+        reading = pool.map(lambda r: read_table(r.file, r.path), package.resources)
+        from . import frames as f
 
-
-def _read_one(resource: Resource) -> tuple[RawTable | None, pd.DataFrame | None, dict[str, Cells], list[Problem]]:
-    """Read one file, check its header and parse its columns."""
-    table, problems = read_table(resource.file, resource.path)
-    if table is None:
-        return None, None, {}, problems
-    problems += check_header(resource, table.header)
-    frame = raw_frame(resource, table)
-    problems += blank_rows(resource, frame)
-    frame = frame[~_all_missing(frame)]
-    return table, frame, parse_cells(resource, frame), problems
-
-
-def _read_all(package: Package) -> tuple[dict[str, pd.DataFrame], dict[str, dict[str, Cells]], list[Problem]]:
-    problems: list[Problem] = []
-    tables: dict[str, RawTable] = {}
-    frames: dict[str, pd.DataFrame] = {}
-    parsed: dict[str, dict[str, Cells]] = {}
-    # Files are read side by side: numpy and pyarrow release the GIL for the heavy parts.
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        for resource, (table, frame, cells, found) in zip(
-            package.resources, pool.map(_read_one, package.resources), strict=True
-        ):
+        problems: list[Problem] = []
+        tables: dict[str, RawTable] = {}
+        for resource, (table, found) in zip(package.resources, reading, strict=True):
             problems += found
             if table is not None:
-                tables[resource.name], frames[resource.name], parsed[resource.name] = table, frame, cells
-        checked = pool.map(
-            lambda r: check_cells(r, frames, parsed, tables[r.name].nfc, tables[r.name].suspects),
-            [r for r in package.resources if r.name in frames],
-        )
-        for found in checked:
+                problems += check_header(resource, table.header)
+                tables[resource.name] = table
+        readable = [r for r in package.resources if r.name in tables]
+        frames: dict[str, pd.DataFrame] = {}
+        parsed: dict[str, dict[str, Cells]] = {}
+        for resource, (frame, cells, found) in zip(
+            readable, pool.map(lambda r: f.frame_of(r, tables[r.name]), readable), strict=True
+        ):
+            frames[resource.name], parsed[resource.name] = frame, cells
             problems += found
-    return frames, parsed, problems
-
-
-def parse_cells(resource: Resource, frame: pd.DataFrame) -> dict[str, Cells]:
-    """Each column parsed once, for the type checks, the bounds, the keys and the rules."""
-    return {
-        spec["name"]: Cells.parse(arrow_of(frame[spec["name"]]), spec)
-        for spec in resource.fields
-        if spec["name"] in frame
-    }
+        for found in pool.map(
+            lambda r: f.check_cells(r, frames, parsed, tables[r.name].nfc, tables[r.name].suspects), readable
+        ):
+            problems += found
+    if len(frames) == len(package.resources):
+        problems += f.check_rules(package, frames, parsed)
+    return frames, problems
 
 
 def check_header(resource: Resource, header: list[str]) -> list[Problem]:
@@ -109,171 +88,3 @@ def check_header(resource: Resource, header: list[str]) -> list[Problem]:
     for index in range(len(header), len(names)):
         bad("missing-label", index + 1, names[index], None, f"the header lacks the field {names[index]!r}")
     return problems
-
-
-def raw_frame(resource: Resource, table: RawTable) -> pd.DataFrame:
-    """The schema's fields as Arrow-backed strings, missing values as null, indexed by line."""
-    missing = pa.array(resource.missing_values, pa.string())
-    columns = {}
-    for index, name in enumerate(resource.field_names[: len(table.header)]):
-        column = table.table.column(index)
-        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
-        if pc.any(is_missing).as_py():
-            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
-        columns[name] = column
-    frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
-    frame.index = pd.Index(table.lines, name="line")
-    return frame
-
-
-def _all_missing(frame: pd.DataFrame) -> np.ndarray:
-    if frame.shape[1] == 0:
-        return np.zeros(len(frame), bool)
-    return frame.isna().all(axis=1).to_numpy()
-
-
-def blank_rows(resource: Resource, frame: pd.DataFrame) -> list[Problem]:
-    """Rows whose every cell is empty are blank rows, as in Frictionless."""
-    lines = frame.index[_all_missing(frame)]
-    return [
-        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
-        for line in lines
-    ]
-
-
-def _problems_from(
-    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, raw: pd.DataFrame
-) -> list[Problem]:
-    """Turn pandera's failure cases into problems; the index is already the line.
-
-    A frame-wide check fails whole rows: it is reported once per row, on the field it
-    concerns, with that field's raw cell as the value.
-    """
-    cases = error.failure_cases
-    columns = {name: i + 1 for i, name in enumerate(resource.field_names)}
-    problems = []
-    seen: set[tuple[str, object]] = set()
-    for context, column, check, value, line in zip(
-        cases["schema_context"], cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
-    ):
-        line = None if pd.isna(line) else int(line)
-        if context == "DataFrameSchema":
-            if (check, line) in seen:
-                continue
-            seen.add((check, line))
-            finding = findings.get((None, check)) or Finding("constraint-error", f"failed check {check}")
-            field = finding.field
-            text = _raw_value(raw, field, line)
-        else:
-            finding = findings.get((column, check)) or Finding("constraint-error", f"failed check {check}", column)
-            field = column
-            text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-        problems.append(Problem(finding.code, resource.path, line, columns.get(field), field, text, finding.message))
-    return problems
-
-
-def check_cells(
-    resource: Resource,
-    frames: dict[str, pd.DataFrame],
-    parsed: dict[str, dict[str, Cells]],
-    nfc: bool,
-    suspects: frozenset[str],
-) -> list[Problem]:
-    frame = frames[resource.name]
-    schema, findings = resource_schema(resource, frame, frames, nfc, parsed, suspects)
-    try:
-        schema.validate(frame, lazy=True)
-    except pdr.errors.SchemaErrors as error:
-        return _with_first_lines(_problems_from(resource, error, findings, frame), frame)
-    return []
-
-
-def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Problem]:
-    """Say where a repeated value first appeared, as Frictionless does."""
-    firsts: dict[str, dict[str, int]] = {}
-    out = []
-    for p in problems:
-        if p.code in ("unique-error", "primary-key") and p.field in frame and p.value is not None:
-            if p.field not in firsts:
-                column = frame[p.field].dropna()
-                column = column[~column.duplicated(keep="first")]
-                firsts[p.field] = dict(zip(column.astype(str), column.index, strict=True))
-            first = firsts[p.field].get(p.value)
-            if first is not None and first != p.line:
-                p = Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first})")
-        out.append(p)
-    return out
-
-
-def typed_frames(
-    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
-) -> dict[str, pd.DataFrame]:
-    """Frames with the schema's dtypes; cells that fail their type become missing."""
-    typed = {}
-    for resource in package.resources:
-        frame = frames[resource.name]
-        cells = parsed[resource.name] if parsed else parse_cells(resource, frame)
-        typed[resource.name] = pd.DataFrame(
-            {
-                spec["name"]: to_pandas(cells[spec["name"]].typed, spec, frame.index)
-                for spec in resource.fields
-                if spec["name"] in frame
-            },
-            index=frame.index,
-        )
-    return typed
-
-
-def rule_frames(
-    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
-) -> dict[str, pd.DataFrame]:
-    """Typed frames for the rules: Arrow-backed columns (no copy), vocabularies as plain text."""
-    out = {}
-    for resource in package.resources:
-        cells = parsed[resource.name]
-        columns = {name: c.comparable() for name, c in cells.items()}
-        frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
-        frame.index = frames[resource.name].index
-        out[resource.name] = frame
-    return out
-
-
-def _source_references(package: Package) -> list[tuple[str, str]]:
-    """Every (resource, field) that cites a source, read from the foreign keys."""
-    refs = []
-    for resource in package.resources:
-        for fields, target, ref_fields in resource.foreign_keys():
-            if target == "sources" and ref_fields == ["source_id"] and resource.name != "sources":
-                refs.append((resource.name, fields[0]))
-    return refs
-
-
-def check_rules(
-    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
-) -> list[Problem]:
-    """Run the package rules, each a pandera check over a typed frame (resources side by side)."""
-    typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
-
-    def run(resource: Resource) -> list[Problem]:
-        checks, findings = [], {}
-        for index, rule in enumerate(r for r in RULES if r.resource == resource.name):
-            name = f"{rule.code}#{index}"
-            checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
-            findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
-        if not checks:
-            return []
-        try:
-            pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
-        except pdr.errors.SchemaErrors as error:
-            return _problems_from(resource, error, findings, frames[resource.name])
-        return []
-
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        return [p for found in pool.map(run, package.resources) for p in found]
-
-
-def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:
-    if field is None or line is None or field not in frame:
-        return None
-    value = frame[field].get(line)
-    return None if value is None or pd.isna(value) else str(value)

@@ -1,0 +1,210 @@
+"""From raw CSV tables to DataFrames, through pandera, and back to file lines.
+
+The cells are checked by pandera schemas generated from the Table Schemas and the package
+rules run over the typed tables; pandera's failure cases come back as problems that name
+the physical line, since every frame is indexed by the line its row starts on.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pdr
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .checks import Cells, Finding, arrow_of, resource_schema
+from .package import Package, Resource
+from .read import RawTable
+from .report import Problem
+from .rules import RULES, Frames
+from .schema import to_pandas
+from .validation import WORKERS
+
+
+def frame_of(resource: Resource, table: RawTable) -> tuple[pd.DataFrame, dict[str, Cells], list[Problem]]:
+    """The file's rows as a frame indexed by line, blank rows reported and dropped, each
+    column parsed once."""
+    frame = raw_frame(resource, table)
+    problems = blank_rows(resource, frame)
+    frame = frame[~_all_missing(frame)]
+    return frame, parse_cells(resource, frame), problems
+
+
+def parse_cells(resource: Resource, frame: pd.DataFrame) -> dict[str, Cells]:
+    """Each column parsed once, for the type checks, the bounds, the keys and the rules."""
+    return {
+        spec["name"]: Cells.parse(arrow_of(frame[spec["name"]]), spec)
+        for spec in resource.fields
+        if spec["name"] in frame
+    }
+
+
+def raw_frame(resource: Resource, table: RawTable) -> pd.DataFrame:
+    """The schema's fields as Arrow-backed strings, missing values as null, indexed by line."""
+    missing = pa.array(resource.missing_values, pa.string())
+    columns = {}
+    for index, name in enumerate(resource.field_names[: len(table.header)]):
+        column = table.table.column(index)
+        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
+        if pc.any(is_missing).as_py():
+            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+        columns[name] = column
+    frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
+    frame.index = pd.Index(table.lines, name="line")
+    return frame
+
+
+def _all_missing(frame: pd.DataFrame) -> np.ndarray:
+    if frame.shape[1] == 0:
+        return np.zeros(len(frame), bool)
+    return frame.isna().all(axis=1).to_numpy()
+
+
+def blank_rows(resource: Resource, frame: pd.DataFrame) -> list[Problem]:
+    """Rows whose every cell is empty are blank rows, as in Frictionless."""
+    lines = frame.index[_all_missing(frame)]
+    return [
+        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
+        for line in lines
+    ]
+
+
+def _problems_from(
+    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, raw: pd.DataFrame
+) -> list[Problem]:
+    """Turn pandera's failure cases into problems; the index is already the line.
+
+    A frame-wide check fails whole rows: it is reported once per row, on the field it
+    concerns, with that field's raw cell as the value.
+    """
+    cases = error.failure_cases
+    columns = {name: i + 1 for i, name in enumerate(resource.field_names)}
+    problems = []
+    seen: set[tuple[str, object]] = set()
+    for context, column, check, value, line in zip(
+        cases["schema_context"], cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
+    ):
+        line = None if pd.isna(line) else int(line)
+        if context == "DataFrameSchema":
+            if (check, line) in seen:
+                continue
+            seen.add((check, line))
+            finding = findings.get((None, check)) or Finding("constraint-error", f"failed check {check}")
+            field = finding.field
+            text = _raw_value(raw, field, line)
+        else:
+            finding = findings.get((column, check)) or Finding("constraint-error", f"failed check {check}", column)
+            field = column
+            text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+        problems.append(Problem(finding.code, resource.path, line, columns.get(field), field, text, finding.message))
+    return problems
+
+
+def check_cells(
+    resource: Resource,
+    frames: dict[str, pd.DataFrame],
+    parsed: dict[str, dict[str, Cells]],
+    nfc: bool,
+    suspects: frozenset[str],
+) -> list[Problem]:
+    frame = frames[resource.name]
+    schema, findings = resource_schema(resource, frame, frames, nfc, parsed, suspects)
+    try:
+        schema.validate(frame, lazy=True)
+    except pdr.errors.SchemaErrors as error:
+        return _with_first_lines(_problems_from(resource, error, findings, frame), frame)
+    return []
+
+
+def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Problem]:
+    """Say where a repeated value first appeared, as Frictionless does."""
+    firsts: dict[str, dict[str, int]] = {}
+    out = []
+    for p in problems:
+        if p.code in ("unique-error", "primary-key") and p.field in frame and p.value is not None:
+            if p.field not in firsts:
+                column = frame[p.field].dropna()
+                column = column[~column.duplicated(keep="first")]
+                firsts[p.field] = dict(zip(column.astype(str), column.index, strict=True))
+            first = firsts[p.field].get(p.value)
+            if first is not None and first != p.line:
+                p = Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first})")
+        out.append(p)
+    return out
+
+
+def typed_frames(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Frames with the schema's dtypes; cells that fail their type become missing."""
+    typed = {}
+    for resource in package.resources:
+        frame = frames[resource.name]
+        cells = parsed[resource.name] if parsed else parse_cells(resource, frame)
+        typed[resource.name] = pd.DataFrame(
+            {
+                spec["name"]: to_pandas(cells[spec["name"]].typed, spec, frame.index)
+                for spec in resource.fields
+                if spec["name"] in frame
+            },
+            index=frame.index,
+        )
+    return typed
+
+
+def rule_frames(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
+) -> dict[str, pd.DataFrame]:
+    """Typed frames for the rules: Arrow-backed columns (no copy), vocabularies as plain text."""
+    out = {}
+    for resource in package.resources:
+        cells = parsed[resource.name]
+        columns = {name: c.comparable() for name, c in cells.items()}
+        frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
+        frame.index = frames[resource.name].index
+        out[resource.name] = frame
+    return out
+
+
+def _source_references(package: Package) -> list[tuple[str, str]]:
+    """Every (resource, field) that cites a source, read from the foreign keys."""
+    refs = []
+    for resource in package.resources:
+        for fields, target, ref_fields in resource.foreign_keys():
+            if target == "sources" and ref_fields == ["source_id"] and resource.name != "sources":
+                refs.append((resource.name, fields[0]))
+    return refs
+
+
+def check_rules(
+    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
+) -> list[Problem]:
+    """Run the package rules, each a pandera check over a typed frame (resources side by side)."""
+    typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
+
+    def run(resource: Resource) -> list[Problem]:
+        checks, findings = [], {}
+        for index, rule in enumerate(r for r in RULES if r.resource == resource.name):
+            name = f"{rule.code}#{index}"
+            checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
+            findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
+        if not checks:
+            return []
+        try:
+            pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
+        except pdr.errors.SchemaErrors as error:
+            return _problems_from(resource, error, findings, frames[resource.name])
+        return []
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        return [p for found in pool.map(run, package.resources) for p in found]
+
+
+def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:
+    if field is None or line is None or field not in frame:
+        return None
+    value = frame[field].get(line)
+    return None if value is None or pd.isna(value) else str(value)
