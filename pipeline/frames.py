@@ -7,7 +7,8 @@ the physical line, since every frame is indexed by the line its row starts on.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,6 @@ from .read import RawTable
 from .report import Problem
 from .rules import RULES, Frames
 from .schema import to_pandas
-from .validation import WORKERS
 
 
 def frame_of(resource: Resource, table: RawTable) -> tuple[pd.DataFrame, dict[str, Cells], list[Problem]]:
@@ -104,14 +104,11 @@ def _problems_from(
 
 
 def check_cells(
-    resource: Resource,
-    frames: dict[str, pd.DataFrame],
-    parsed: dict[str, dict[str, Cells]],
-    nfc: bool,
-    suspects: frozenset[str],
+    resource: Resource, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]], table: RawTable
 ) -> list[Problem]:
+    """Every cell against its field, and the keys, through one pandera schema per resource."""
     frame = frames[resource.name]
-    schema, findings = resource_schema(resource, frame, frames, nfc, parsed, suspects)
+    schema, findings = resource_schema(resource, frame, frames, table.nfc, parsed, table.suspects)
     try:
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
@@ -179,10 +176,11 @@ def _source_references(package: Package) -> list[tuple[str, str]]:
     return refs
 
 
-def check_rules(
+def rule_jobs(
     package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
-) -> list[Problem]:
-    """Run the package rules, each a pandera check over a typed frame (resources side by side)."""
+) -> list[tuple[int, Callable[[], list[Problem]]]]:
+    """The package rules of each resource as one job (its row count first, to schedule the
+    longest first), each a pandera schema of checks over the typed frame."""
     typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
 
     def run(resource: Resource) -> list[Problem]:
@@ -199,8 +197,7 @@ def check_rules(
             return _problems_from(resource, error, findings, frames[resource.name])
         return []
 
-    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return [p for found in pool.map(run, package.resources) for p in found]
+    return [(len(frames[r.name]), partial(run, r)) for r in package.resources]
 
 
 def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:

@@ -68,8 +68,10 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
     if data.startswith(BOM):
         problem("byte-order-mark", 1, 1, "the file starts with a byte-order mark; expected UTF-8 without one")
         data = data[len(BOM) :]
+    ascii_only = data.isascii()  # then it is valid UTF-8 and in NFC, without decoding
     try:
-        text = data.decode("utf-8")
+        if not ascii_only:
+            data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
@@ -151,7 +153,18 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
     suspects = hygiene_suspects(buf, quotes, newlines)
-    return RawTable(header, table, row_lines, unicodedata.is_normalized("NFC", text), suspects), problems
+    nfc = ascii_only or _is_nfc(data, buf, newlines)
+    return RawTable(header, table, row_lines, nfc, suspects), problems
+
+
+def _is_nfc(data: bytes, buf: np.ndarray, newlines: np.ndarray) -> bool:
+    """Whether the text is in Unicode NFC, judged on the lines that hold non-ASCII bytes:
+    an ASCII line is NFC, and no normalization reaches across a line break."""
+    wide = np.flatnonzero(buf >= 0x80)
+    lines = np.unique(np.searchsorted(newlines, wide))  # 0-based line of each non-ASCII byte
+    bounds = np.concatenate(([-1], newlines, [len(buf)]))
+    text = b"\n".join(data[bounds[i] + 1 : bounds[i + 1]] for i in lines).decode("utf-8")
+    return unicodedata.is_normalized("NFC", text)
 
 
 # The non-ASCII white space that cells may not start or end with, as UTF-8 byte sequences

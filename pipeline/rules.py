@@ -73,19 +73,30 @@ def _strings(series: pd.Series) -> pa.Array:
 
 
 def _day_keys(dates: pd.Series, last: bool) -> np.ndarray:
-    """Partial dates (or dates) as YYYYMMDD numbers, padded to their first or last day."""
-    if not len(dates):
-        return np.zeros(0)
+    """Partial dates (or dates) as YYYYMMDD numbers, padded to their first or last day.
+
+    The digits are read straight from the Arrow string buffer: the schema has already
+    checked each value's shape (YYYY, YYYY-MM or YYYY-MM-DD), and invalid ones are null.
+    """
     text = _strings(dates)
-    length = pc.utf8_length(text)
-    year, month = ("-12-31", "-31") if last else ("-01-01", "-01")
-    padded = pc.if_else(
-        pc.equal(length, 4),
-        pc.binary_join_element_wise(text, year, ""),
-        pc.if_else(pc.equal(length, 7), pc.binary_join_element_wise(text, month, ""), text),
-    )
-    digits = pc.replace_substring(padded, "-", "")
-    return pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False)
+    n = len(text)
+    keys = np.full(n, np.nan)
+    _, offsets, data = text.buffers()
+    if not n or data is None or not data.size:
+        return keys
+    offsets = np.frombuffer(offsets, np.int32, n + 1, text.offset * 4)
+    chars = np.frombuffer(data, np.uint8)
+    start, length = offsets[:-1], np.diff(offsets)
+    valid = text.is_valid().to_numpy(zero_copy_only=False) & (length >= 4)
+
+    def digit(k: int) -> np.ndarray:
+        return chars[np.minimum(start + k, len(chars) - 1)].astype(np.int64) - 48
+
+    year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
+    month = np.where(length >= 7, digit(5) * 10 + digit(6), 12 if last else 1)
+    day = np.where(length >= 10, digit(8) * 10 + digit(9), 31 if last else 1)
+    keys[valid] = (year * 10000 + month * 100 + day)[valid]
+    return keys
 
 
 def _passing(df: pd.DataFrame, broken: np.ndarray) -> pd.Series:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,12 +56,13 @@ def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Proble
         ):
             frames[resource.name], parsed[resource.name] = frame, cells
             problems += found
-        for found in pool.map(
-            lambda r: f.check_cells(r, frames, parsed, tables[r.name].nfc, tables[r.name].suspects), readable
-        ):
+        # The cell checks and the rules (which need every file) share the pool, longest first.
+        jobs = [(len(frames[r.name]), partial(f.check_cells, r, frames, parsed, tables[r.name])) for r in readable]
+        if len(frames) == len(package.resources):
+            jobs += f.rule_jobs(package, frames, parsed)
+        jobs.sort(key=lambda job: -job[0])
+        for found in pool.map(lambda job: job[1](), jobs):
             problems += found
-    if len(frames) == len(package.resources):
-        problems += f.check_rules(package, frames, parsed)
     return frames, problems
 
 
