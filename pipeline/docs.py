@@ -15,6 +15,8 @@ TIMELINE_PATH = Path("docs/timeline.png")
 README_PATH = Path("README.md")
 MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
 CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
+COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
+LANGUAGES = {"en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese"}
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 CATEGORY_COLOURS = {
     "professional-network": "#1f77b4",
@@ -210,8 +212,30 @@ def _between(text: str, markers: tuple[str, str], body: str) -> str:
     return f"{head}{start}\n{body}\n{end}{tail}"
 
 
+def coverage_summary(package: Package) -> str:
+    """The README's counts of what the package holds, computed so that they cannot go stale."""
+    from .loader import load_package_frames
+
+    frames = load_package_frames(package)
+    platforms, metrics = frames["platforms"], frames["metrics"]
+    observed = metrics["platform_id"].value_counts()
+    languages = frames["sources"]["language"].value_counts()
+    spoken = ", ".join(f"{n} in {LANGUAGES.get(code, code)}" for code, n in languages.items())
+    without = sorted(platforms.loc[~platforms["platform_id"].isin(observed.index), "name_en"])
+    checked = platforms["status_as_of"].dropna().max()
+    lines = [
+        f"- **{len(platforms)} platforms**, **{len(metrics)} user-figure observations** "
+        f"({int((observed >= 2).sum())} platforms with two or more), **{len(frames['events'])} dated events**, "
+        f"**{len(frames['sources'])} sources** ({spoken}); status checks dated up to {checked}.",
+        f"- Platforms with no user figure yet: {', '.join(without) if without else 'none'}.",
+    ]
+    return "\n".join(lines)
+
+
 def readme_with_resources(readme: str, package: Package) -> str:
-    return _between(readme, MARKERS, resources_table(package))
+    """The README with its generated parts (the resource table, the coverage counts) refreshed."""
+    readme = _between(readme, MARKERS, resources_table(package))
+    return _between(readme, COVERAGE_MARKERS, coverage_summary(package))
 
 
 def codes_table() -> str:
