@@ -19,6 +19,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cells import Cells
 from .package import Resource
 from .schema import (
     FORMAT_EXPECTED,
@@ -26,9 +27,7 @@ from .schema import (
     anchored,
     expected,
     is_text,
-    lexically_valid,
     parse_bound,
-    to_arrow,
 )
 from .text import CONTROL, FORMULA_START, WHITESPACE
 
@@ -45,24 +44,6 @@ class Finding:
     code: str
     message: str
     field: str | None = None
-
-
-@dataclass(frozen=True)
-class Cells:
-    """One column parsed once: raw strings (null where missing), lexical validity, typed values."""
-
-    raw: pa.Array
-    valid: pa.Array
-    typed: pa.Array
-
-    @classmethod
-    def parse(cls, raw: pa.Array, spec: dict) -> Cells:
-        valid = lexically_valid(raw, spec)
-        return cls(raw, valid, to_arrow(raw, spec, valid))
-
-    def comparable(self) -> pa.Array:
-        typed = self.typed
-        return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
 
 
 def arrow_of(series: pd.Series) -> pa.Array:

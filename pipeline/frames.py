@@ -10,13 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-import numpy as np
 import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from .checks import Cells, Finding, arrow_of, resource_schema
+from .cells import Cells, ParsedTable
+from .checks import Finding, arrow_of, resource_schema
 from .package import Package, Resource
 from .read import RawTable
 from .report import Problem
@@ -24,52 +23,26 @@ from .rules import RULES, Frames
 from .schema import to_pandas
 
 
-def frame_of(resource: Resource, table: RawTable) -> tuple[pd.DataFrame, dict[str, Cells], list[Problem]]:
-    """The file's rows as a frame indexed by line, blank rows reported and dropped, each
-    column parsed once."""
-    frame = raw_frame(resource, table)
-    problems = blank_rows(resource, frame)
-    frame = frame[~_all_missing(frame)]
-    return frame, parse_cells(resource, frame), problems
+def frame_of(resource: Resource, parsed: ParsedTable) -> tuple[pd.DataFrame, list[Problem]]:
+    """The parsed rows as a frame of Arrow-backed strings indexed by line, and a problem for
+    each blank row (whose every cell is empty, as in Frictionless)."""
+    columns = parsed.columns
+    frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
+    frame.index = pd.Index(parsed.lines, name="line")
+    problems = [
+        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
+        for line in parsed.blank_lines
+    ]
+    return frame, problems
 
 
 def parse_cells(resource: Resource, frame: pd.DataFrame) -> dict[str, Cells]:
-    """Each column parsed once, for the type checks, the bounds, the keys and the rules."""
+    """Each column of a frame parsed once (for frames not read through ``parse_table``)."""
     return {
         spec["name"]: Cells.parse(arrow_of(frame[spec["name"]]), spec)
         for spec in resource.fields
         if spec["name"] in frame
     }
-
-
-def raw_frame(resource: Resource, table: RawTable) -> pd.DataFrame:
-    """The schema's fields as Arrow-backed strings, missing values as null, indexed by line."""
-    missing = pa.array(resource.missing_values, pa.string())
-    columns = {}
-    for index, name in enumerate(resource.field_names[: len(table.header)]):
-        column = table.table.column(index)
-        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
-        if pc.any(is_missing).as_py():
-            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
-        columns[name] = column
-    frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
-    frame.index = pd.Index(table.lines, name="line")
-    return frame
-
-
-def _all_missing(frame: pd.DataFrame) -> np.ndarray:
-    if frame.shape[1] == 0:
-        return np.zeros(len(frame), bool)
-    return frame.isna().all(axis=1).to_numpy()
-
-
-def blank_rows(resource: Resource, frame: pd.DataFrame) -> list[Problem]:
-    """Rows whose every cell is empty are blank rows, as in Frictionless."""
-    lines = frame.index[_all_missing(frame)]
-    return [
-        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
-        for line in lines
-    ]
 
 
 def _problems_from(

@@ -68,10 +68,12 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
     if data.startswith(BOM):
         problem("byte-order-mark", 1, 1, "the file starts with a byte-order mark; expected UTF-8 without one")
         data = data[len(BOM) :]
-    ascii_only = data.isascii()  # then it is valid UTF-8 and in NFC, without decoding
+    # An ASCII file is valid UTF-8 and in NFC. Otherwise both are judged on the non-ASCII
+    # runs of bytes, each with the byte before it (what a combining mark may join onto).
+    wide_text = "" if data.isascii() else _non_ascii_runs(data)
     try:
-        if not ascii_only:
-            data.decode("utf-8")
+        if wide_text is None:
+            wide_text = data.decode("utf-8")  # raises, with the exact position of the fault
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         line_start = data.rfind(b"\n", 0, exc.start) + 1
@@ -153,18 +155,22 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
     suspects = hygiene_suspects(buf, quotes, newlines)
-    nfc = ascii_only or _is_nfc(data, buf, newlines)
+    nfc = unicodedata.is_normalized("NFC", wide_text)
     return RawTable(header, table, row_lines, nfc, suspects), problems
 
 
-def _is_nfc(data: bytes, buf: np.ndarray, newlines: np.ndarray) -> bool:
-    """Whether the text is in Unicode NFC, judged on the lines that hold non-ASCII bytes:
-    an ASCII line is NFC, and no normalization reaches across a line break."""
-    wide = np.flatnonzero(buf >= 0x80)
-    lines = np.unique(np.searchsorted(newlines, wide))  # 0-based line of each non-ASCII byte
-    bounds = np.concatenate(([-1], newlines, [len(buf)]))
-    text = b"\n".join(data[bounds[i] + 1 : bounds[i + 1]] for i in lines).decode("utf-8")
-    return unicodedata.is_normalized("NFC", text)
+def _non_ascii_runs(data: bytes) -> str | None:
+    """The file's non-ASCII runs of bytes, each with the ASCII byte before it, decoded; None
+    when they are not valid UTF-8. Invalid UTF-8 lies only in such runs, and normalization
+    only joins a character to the one before it, so the file is valid UTF-8 and in NFC
+    exactly when this text is (no composition ends on an ASCII character)."""
+    buf = np.frombuffer(data, np.uint8)
+    keep = buf >= 0x80
+    keep[:-1] |= keep[1:]
+    try:
+        return buf[keep].tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 # The non-ASCII white space that cells may not start or end with, as UTF-8 byte sequences

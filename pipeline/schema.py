@@ -8,10 +8,13 @@ validation, Parquet and JSON alike) and the pandas dtype users get from ``load``
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 _DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
@@ -198,6 +201,8 @@ def parse_bound(kind: str, value: object) -> object | None:
 
 def pandas_dtype(spec: dict) -> object:
     """The dtype ``load`` gives a field, whatever the release format it reads."""
+    import pandas as pd  # here, not at the top: parsing with pyarrow must not wait for pandas
+
     kind = spec.get("type", "string")
     enum = spec.get("constraints", {}).get("enum")
     if kind in ("string", "any", "time", "yearmonth"):
@@ -212,23 +217,23 @@ def pandas_dtype(spec: dict) -> object:
     }[kind]
 
 
-_PANDAS_FOR_ARROW = {
-    pa.int64(): pd.Int64Dtype(),
-    pa.int32(): pd.Int32Dtype(),
-    pa.float64(): pd.Float64Dtype(),
-    pa.bool_(): pd.BooleanDtype(),
-    pa.string(): pd.StringDtype(),
-}
-
-
 def to_pandas(arr: pa.Array | pa.ChunkedArray, spec: dict, index: object = None) -> pd.Series:
     """A typed Arrow column as a pandas Series of the field's dtype."""
+    import pandas as pd
+
+    for_arrow = {
+        pa.int64(): pd.Int64Dtype(),
+        pa.int32(): pd.Int32Dtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.string(): pd.StringDtype(),
+    }
     dtype = pandas_dtype(spec)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(pa.string())
     if pa.types.is_date(arr.type):
         arr = pc.cast(arr, pa.timestamp("s"))
-    series = arr.to_pandas(types_mapper=_PANDAS_FOR_ARROW.get)
+    series = arr.to_pandas(types_mapper=for_arrow.get)
     if index is not None:
         series.index = index
     if isinstance(dtype, pd.CategoricalDtype):

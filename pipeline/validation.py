@@ -13,14 +13,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .cells import Cells, ParsedTable, parse_table
 from .package import Package, Resource, load_package
 from .read import RawTable, read_table
 from .report import Problem, Report
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from .checks import Cells
 
 WORKERS = min(4, os.cpu_count() or 1)
 
@@ -34,28 +33,46 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
     return Report(problems + more).sorted()
 
 
+def _read_and_parse(resource: Resource) -> tuple[RawTable | None, ParsedTable | None, list[Problem]]:
+    """Read one file and parse its columns: numpy and pyarrow only."""
+    table, problems = read_table(resource.file, resource.path)
+    if table is None:
+        return None, None, problems
+    problems += check_header(resource, table.header)
+    return table, parse_table(resource, table), problems
+
+
+def _size(resource: Resource) -> int:
+    try:
+        return resource.file.stat().st_size
+    except OSError:
+        return 0
+
+
 def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     """Read and check every resource; return the raw frames (index: line) and the problems."""
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        # Submitted at once: the reads run while the import below holds the main thread.
-        reading = pool.map(lambda r: read_table(r.file, r.path), package.resources)
+        # Submitted at once, largest files first so that the workers finish together: the
+        # files are read and parsed while the import below holds the main thread (pandas and
+        # pandera take most of a second to load).
+        order = sorted(package.resources, key=_size, reverse=True)
+        reading = pool.map(_read_and_parse, order)
         from . import frames as f
+
+        done = dict(zip([r.name for r in order], reading, strict=True))
 
         problems: list[Problem] = []
         tables: dict[str, RawTable] = {}
-        for resource, (table, found) in zip(package.resources, reading, strict=True):
-            problems += found
-            if table is not None:
-                problems += check_header(resource, table.header)
-                tables[resource.name] = table
-        readable = [r for r in package.resources if r.name in tables]
         frames: dict[str, pd.DataFrame] = {}
         parsed: dict[str, dict[str, Cells]] = {}
-        for resource, (frame, cells, found) in zip(
-            readable, pool.map(lambda r: f.frame_of(r, tables[r.name]), readable), strict=True
-        ):
-            frames[resource.name], parsed[resource.name] = frame, cells
+        for resource in package.resources:
+            table, columns, found = done[resource.name]
             problems += found
+            if table is not None and columns is not None:
+                tables[resource.name], parsed[resource.name] = table, columns.cells
+                frames[resource.name], blank = f.frame_of(resource, columns)
+                problems += blank
+        readable = [r for r in package.resources if r.name in frames]
         # The cell checks and the rules (which need every file) share the pool, longest first.
         jobs = [(len(frames[r.name]), partial(f.check_cells, r, frames, parsed, tables[r.name])) for r in readable]
         if len(frames) == len(package.resources):

@@ -1,0 +1,79 @@
+"""From a raw CSV table to parsed Arrow columns, with pyarrow alone.
+
+Missing values become nulls, blank rows are found, and each column is parsed once (its
+lexical validity and its typed values) for the cell checks, the keys and the rules. Nothing
+here needs pandas or pandera, so it runs while they load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .package import Resource
+from .read import RawTable
+from .schema import lexically_valid, to_arrow
+
+
+@dataclass(frozen=True)
+class Cells:
+    """One column parsed once: raw strings (null where missing), lexical validity, typed values."""
+
+    raw: pa.Array
+    valid: pa.Array
+    typed: pa.Array
+
+    @classmethod
+    def parse(cls, raw: pa.Array, spec: dict) -> Cells:
+        valid = lexically_valid(raw, spec)
+        return cls(raw, valid, to_arrow(raw, spec, valid))
+
+    def comparable(self) -> pa.Array:
+        typed = self.typed
+        return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """A file's rows with blank rows set aside: raw columns by field name, the line of each
+    row, the lines of the blank rows, and each column parsed."""
+
+    columns: dict[str, pa.Array]
+    lines: np.ndarray
+    blank_lines: np.ndarray
+    cells: dict[str, Cells]
+
+
+def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+
+
+def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
+    """Name the columns by the schema, turn missing values into nulls, drop blank rows and
+    parse every column."""
+    missing = pa.array(resource.missing_values, pa.string())
+    columns: dict[str, pa.Array] = {}
+    for index, name in enumerate(resource.field_names[: len(table.header)]):
+        column = _as_array(table.table.column(index))
+        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
+        if pc.any(is_missing).as_py():
+            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+        columns[name] = column
+    blank = np.ones(table.table.num_rows, bool) if columns else np.zeros(table.table.num_rows, bool)
+    for column in columns.values():
+        if column.null_count < len(column):
+            blank &= column.is_null().to_numpy(zero_copy_only=False)
+        else:
+            continue
+        if not blank.any():
+            break
+    lines = np.asarray(table.lines)
+    if blank.any():
+        keep = pa.array(~blank)
+        columns = {name: column.filter(keep) for name, column in columns.items()}
+    by_name = {spec["name"]: spec for spec in resource.fields}
+    cells = {name: Cells.parse(column, by_name[name]) for name, column in columns.items()}
+    return ParsedTable(columns, lines[~blank], lines[blank], cells)
