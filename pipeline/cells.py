@@ -36,6 +36,24 @@ class Cells:
         return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
 
 
+class ParsedPackage(dict[str, dict[str, Cells]]):
+    """Each resource's parsed columns by name, and the row positions of key values in the
+    table they refer to, hashed once and shared by the foreign-key checks and the rules."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._positions: dict[tuple[str, str, str, str], np.ndarray] = {}
+
+    def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
+        """For each cell of ``resource.column``, the row of ``target`` whose ``key`` holds the
+        same text; -1 where none does or the cell is empty."""
+        index = (resource, column, target, key)
+        if index not in self._positions:  # checks run in threads: at worst this is done twice
+            found = pc.index_in(self[resource][column].raw, value_set=self[target][key].raw, skip_nulls=True)
+            self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+        return self._positions[index]
+
+
 @dataclass(frozen=True)
 class ParsedTable:
     """A file's rows with blank rows set aside: raw columns by field name, the line of each

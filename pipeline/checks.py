@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import Cells
+from .cells import Cells, ParsedPackage
 from .package import Resource
 from .schema import (
     FORMAT_EXPECTED,
@@ -215,13 +216,19 @@ def _key_values(frame: pd.DataFrame, fields: list[str]) -> pd.Series | pd.MultiI
 
 
 def _foreign_key(
-    fields: list[str], target: pd.DataFrame, ref_fields: list[str], target_cells: dict[str, Cells] | None
+    fields: list[str],
+    target: pd.DataFrame,
+    ref_fields: list[str],
+    target_cells: dict[str, Cells] | None,
+    positions: Callable[[], np.ndarray] | None = None,
 ) -> Callable:
     def check(frame: pd.DataFrame) -> pd.Series:
         present = frame[fields].notna().all(axis=1).to_numpy()
         if not all(f in target for f in ref_fields):
             return pd.Series(True, index=frame.index)
-        if len(fields) == 1:
+        if len(fields) == 1 and positions is not None:
+            found = positions() >= 0
+        elif len(fields) == 1:
             known = target_cells[ref_fields[0]].raw if target_cells else arrow_of(target[ref_fields[0]])
             found = pc.fill_null(pc.is_in(arrow_of(frame[fields[0]]), known.drop_null()), False)
             found = found.to_numpy(zero_copy_only=False)
@@ -323,8 +330,11 @@ def resource_schema(
         if target is None or not all(f in frame for f in fields):
             continue
         check_name = f"foreign-key:{','.join(fields)}"
+        shared = None
+        if isinstance(parsed, ParsedPackage) and len(fields) == 1 and target_name in parsed:
+            shared = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
         frame_checks.append(
-            pdr.Check(_foreign_key(fields, target, ref_fields, parsed.get(target_name)), name=check_name)
+            pdr.Check(_foreign_key(fields, target, ref_fields, parsed.get(target_name), shared), name=check_name)
         )
         findings[(None, check_name)] = Finding(
             "foreign-key",

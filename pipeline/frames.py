@@ -14,7 +14,7 @@ import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
 
-from .cells import Cells, ParsedTable
+from .cells import Cells, ParsedPackage, ParsedTable
 from .checks import Finding, arrow_of, resource_schema
 from .package import Package, Resource
 from .read import RawTable
@@ -154,7 +154,8 @@ def rule_jobs(
 ) -> list[tuple[int, Callable[[], list[Problem]]]]:
     """The package rules of each resource as one job (its row count first, to schedule the
     longest first), each a pandera schema of checks over the typed frame."""
-    typed = Frames(rule_frames(package, frames, parsed), _source_references(package))
+    shared = parsed.positions if isinstance(parsed, ParsedPackage) else None
+    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), shared)
 
     def run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}

@@ -26,9 +26,15 @@ class Frames(dict[str, pd.DataFrame]):
 
     citations: list[tuple[str, str]]
 
-    def __init__(self, frames: dict[str, pd.DataFrame], citations: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        frames: dict[str, pd.DataFrame],
+        citations: list[tuple[str, str]],
+        shared: Callable[[str, str, str, str], np.ndarray] | None = None,
+    ) -> None:
         super().__init__(frames)
         self.citations = citations
+        self._shared = shared  # row positions already found for the foreign-key checks
         self._cache: dict[tuple, np.ndarray] = {}
 
     def _cached(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
@@ -44,6 +50,8 @@ class Frames(dict[str, pd.DataFrame]):
         """For each value of ``column``, the row of ``target`` whose ``key`` holds it (-1: none)."""
 
         def make() -> np.ndarray:
+            if self._shared is not None:
+                return self._shared(resource, column, target, key)
             found = pc.index_in(_strings(self[resource][column]), value_set=_strings(self[target][key]))
             return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
 
@@ -424,11 +432,12 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 @rule("sources", "uncited-source", "source_id", "no fact cites this source; expected every source to be cited")
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    # Each citing column's distinct values first: sources are cited many times over.
-    cited = [pc.unique(_strings(frames[name][column])) for name, column in frames.citations if name in frames]
-    everything = pa.concat_arrays(cited).unique() if cited else pa.array([], pa.string())
-    found = pc.is_in(_strings(df["source_id"]), value_set=everything.drop_null())
-    return pd.Series(pc.fill_null(found, False).to_numpy(zero_copy_only=False), index=df.index)
+    cited = np.zeros(len(df), bool)
+    for name, column in frames.citations:
+        if name in frames:
+            rows = frames.positions(name, column, "sources", "source_id")
+            cited[rows[rows >= 0]] = True
+    return pd.Series(cited, index=df.index)
 
 
 @rule(

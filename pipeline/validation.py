@@ -13,7 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .cells import Cells, ParsedTable, parse_table
+from .cells import ParsedPackage, ParsedTable, parse_table
 from .package import Package, Resource, load_package
 from .read import RawTable, read_table
 from .report import Problem, Report
@@ -64,7 +64,7 @@ def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Proble
         problems: list[Problem] = []
         tables: dict[str, RawTable] = {}
         frames: dict[str, pd.DataFrame] = {}
-        parsed: dict[str, dict[str, Cells]] = {}
+        parsed = ParsedPackage()
         for resource in package.resources:
             table, columns, found = done[resource.name]
             problems += found
