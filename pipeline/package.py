@@ -306,7 +306,8 @@ def _pattern_problems(pattern: object) -> list[str]:
     import pyarrow.compute as pc
 
     try:
-        pc.match_substring_regex(pa.array([""]), f"^(?:{pattern})$")
+        # on a null cell, so that no Python value is converted (that would load pandas)
+        pc.match_substring_regex(pa.nulls(1, pa.string()), f"^(?:{pattern})$")
     except pa.ArrowInvalid as exc:
         return [f"pattern {pattern!r} is not supported by RE2: {exc}"]
     return []
