@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,31 @@ def test_diff_command_prints_the_bump(package: Path, tmp_path: Path) -> None:
     runner.invoke(app, ["release", str(package), "--out", str(tmp_path)])
     result = runner.invoke(app, ["diff", str(tmp_path / "0.1.0"), str(package)])
     assert result.exit_code == 0 and "no changes" in result.output
+
+
+def test_python_dash_m_flushes_its_output_before_it_exits(package: Path) -> None:
+    # The console entry leaves without the interpreter's teardown: its output must be whole,
+    # a short line as well as a long report, even when Python buffers what it writes.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    short = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", str(package)], capture_output=True, text=True, env=env
+    )
+    assert short.returncode == 0 and short.stdout == "valid: no problems found\n"
+    sources = package.parent / "data" / "sources.csv"
+    lines = sources.read_text(encoding="utf-8").splitlines()
+    bad = [f"extra-{i},x,,,ftp://nowhere/{i},,2020-01-01,news,en," for i in range(3000)]
+    sources.write_text("\n".join(lines + bad) + "\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", str(package), "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    report = json.loads(result.stdout)
+    assert result.returncode == 1 and not report["valid"] and len(report["errors"]) >= 3000
+
+
+def test_python_dash_m_usage_error_exits_2_with_its_message() -> None:
+    result = subprocess.run([sys.executable, "-m", "pipeline", "no-such-command"], capture_output=True, text=True)
+    assert result.returncode == 2 and "No such command" in result.stderr

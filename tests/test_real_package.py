@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from pipeline.loader import load_package_frames
@@ -32,3 +33,9 @@ def test_the_landscape_is_covered() -> None:
     assert len(metrics) >= 60
     assert platforms["status"].notna().all()
     assert (metrics.groupby("platform_id").size() >= 2).sum() >= 15
+
+
+def test_validation_restores_the_thread_switch_interval() -> None:
+    before = sys.getswitchinterval()
+    validate(ROOT / "datapackage.json")
+    assert sys.getswitchinterval() == before
