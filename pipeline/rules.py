@@ -437,7 +437,11 @@ def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
         if name in frames:
             rows = frames.positions(name, column, "sources", "source_id")
             cited[rows[rows >= 0]] = True
-    return pd.Series(cited, index=df.index)
+    # A look-up finds the first of repeated ids: a repeat of a cited id is cited too (the
+    # repeat itself is a primary-key problem).
+    ids = _strings(df["source_id"])
+    repeats = pc.is_in(ids, value_set=ids.filter(pa.array(cited)))
+    return pd.Series(cited | pc.fill_null(repeats, False).to_numpy(zero_copy_only=False), index=df.index)
 
 
 @rule(

@@ -417,3 +417,10 @@ def test_random_damage_never_raises(seed: int, package: Path) -> None:
     report = validate(package)
     for problem in report.problems:
         assert problem.code and problem.path and problem.message
+
+
+def test_a_repeated_source_id_is_a_key_problem_not_an_uncited_source(package: Path) -> None:
+    # Both rows carry an id that facts cite: the repeat is reported once, as a primary-key problem.
+    replace(S, "s-two,第二份报告", "s-one,第二份报告")(package.parent)
+    codes = {p.code for p in validate(package).problems}
+    assert "primary-key" in codes and "uncited-source" not in codes
