@@ -49,8 +49,13 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
         same text; -1 where none does or the cell is empty."""
         index = (resource, column, target, key)
         if index not in self._positions:  # checks run in threads: at worst this is done twice
-            found = pc.index_in(self[resource][column].raw, value_set=self[target][key].raw, skip_nulls=True)
-            self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+            cells, keys = self[resource].get(column), self[target].get(key)
+            if cells is None or keys is None:  # a column the header lacks: nothing is found
+                rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
+                self._positions[index] = np.full(rows, -1, np.int64)
+            else:
+                found = pc.index_in(cells.raw, value_set=keys.raw, skip_nulls=True)
+                self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
         return self._positions[index]
 
 

@@ -149,9 +149,11 @@ def _leave(code: object) -> None:
     elif not isinstance(code, int):
         sys.stderr.write(f"{code}\n")
         code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:
-        code = code or 1
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # the descriptor was closed before Python started
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 1
     os._exit(code)

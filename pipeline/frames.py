@@ -132,7 +132,12 @@ def rule_frames(
     out = {}
     for resource in package.resources:
         cells = parsed[resource.name]
-        columns = {name: c.comparable() for name, c in cells.items()}
+        rows = len(frames[resource.name])
+        # A field the header lacks (reported already) is an empty column: rules pass on it.
+        columns = {
+            name: cells[name].comparable() if name in cells else pa.nulls(rows, pa.string())
+            for name in resource.field_names
+        }
         frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
         frame.index = frames[resource.name].index
         out[resource.name] = frame

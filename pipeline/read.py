@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,18 +125,14 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         return "skip"
 
     names = [f"c{i}" for i in range(width)]
-    table = pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
-        parse_options=pacsv.ParseOptions(
-            newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
-        ),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
-    )
+    if len(starts) == 1:  # the header alone: no rows to parse (pyarrow cannot skip the only line)
+        table = pa.table({name: pa.nulls(0, pa.string()) for name in names})
+    else:
+        try:
+            table = _parse(data, names, multiline, skip)
+        except (pa.ArrowInvalid, pa.ArrowException) as exc:  # a shape the byte scans did not foresee
+            problem("source-error", None, None, f"the rows cannot be parsed: {exc}")
+            return None, problems
     keep = ~blank
     keep[0] = False
     if invalid:
@@ -194,8 +191,13 @@ def _has_wide_space(buf: np.ndarray, leads: np.ndarray) -> bool:
     """Whether a non-ASCII white space starts at one of the ``leads`` positions."""
     if not len(leads):
         return False
-    padded = np.concatenate((buf, np.zeros(2, np.uint8))).astype(np.int64)
-    three = (padded[leads] << 16) | (padded[leads + 1] << 8) | padded[leads + 2]
+    n = len(buf)
+
+    def at(k: int) -> np.ndarray:  # the byte k after each lead, 0 past the end
+        where = leads + k
+        return np.where(where < n, buf[np.minimum(where, n - 1)], 0).astype(np.int64)
+
+    three = (at(0) << 16) | (at(1) << 8) | at(2)
     two = three & ~0xFF
     return bool(np.isin(three, _WIDE_CODES).any() or np.isin(two, _WIDE_CODES).any())
 
@@ -328,3 +330,19 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
         )
         found = True
     return found
+
+
+def _parse(data: bytes, names: list[str], multiline: bool, skip: Callable[[object], str]) -> pa.Table:
+    """Every record after the header as string columns; ragged rows go to ``skip``."""
+    return pacsv.read_csv(
+        io.BytesIO(data),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        parse_options=pacsv.ParseOptions(
+            newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )

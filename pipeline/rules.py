@@ -52,7 +52,9 @@ class Frames(dict[str, pd.DataFrame]):
         def make() -> np.ndarray:
             if self._shared is not None:
                 return self._shared(resource, column, target, key)
-            found = pc.index_in(_strings(self[resource][column]), value_set=_strings(self[target][key]))
+            found = pc.index_in(
+                _strings(self[resource][column]), value_set=_strings(self[target][key]), skip_nulls=True
+            )
             return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
 
         return self._cached(("positions", resource, column, target, key), make)
@@ -401,7 +403,7 @@ def _event_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 )
 def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     launched = frames.looked_up_days("metrics", "platform_id", "platforms", "platform_id", "launched")
-    counted = ~_is(df, "measure", ["target-users"])
+    counted = ~_is(df, "measure", ["target-users"]) & df["measure"].notna().to_numpy(bool)
     return _passing(df, counted & (frames.days("metrics", "as_of", last=True) < launched))
 
 
@@ -434,6 +436,9 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
     cited = np.zeros(len(df), bool)
     for name, column in frames.citations:
+        if name in frames and len(frames[name]) and frames[name][column].isna().all():
+            # a citing column that is wholly missing (reported already) cannot say what it cites
+            return pd.Series(True, index=df.index)
         if name in frames:
             rows = frames.positions(name, column, "sources", "source_id")
             cited[rows[rows >= 0]] = True

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,12 +59,31 @@ def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Proble
     # The threads hand the interpreter lock to each other often: a worker between two numpy
     # or Arrow calls would otherwise wait up to 5 ms for a thread running Python (an import,
     # a pandera check), and it makes hundreds of such calls. Restored on the way out.
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
+    with _quick_switching():
         return _read_package(package)
+
+
+_switching = threading.Lock()
+_switching_users = 0
+_switching_saved = 0.005
+
+
+@contextmanager
+def _quick_switching() -> Iterator[None]:
+    """The short switch interval while any validation runs; the caller's value after the last."""
+    global _switching_users, _switching_saved
+    with _switching:
+        if _switching_users == 0:
+            _switching_saved = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_INTERVAL)
+        _switching_users += 1
+    try:
+        yield
     finally:
-        sys.setswitchinterval(interval)
+        with _switching:
+            _switching_users -= 1
+            if _switching_users == 0:
+                sys.setswitchinterval(_switching_saved)
 
 
 def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:

@@ -152,3 +152,10 @@ def test_python_dash_m_flushes_its_output_before_it_exits(package: Path) -> None
 def test_python_dash_m_usage_error_exits_2_with_its_message() -> None:
     result = subprocess.run([sys.executable, "-m", "pipeline", "no-such-command"], capture_output=True, text=True)
     assert result.returncode == 2 and "No such command" in result.stderr
+
+
+def test_python_dash_m_with_stdout_closed_exits_without_a_traceback() -> None:
+    result = subprocess.run(
+        f"'{sys.executable}' -m pipeline --help >&-", shell=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr

@@ -424,3 +424,34 @@ def test_a_repeated_source_id_is_a_key_problem_not_an_uncited_source(package: Pa
     replace(S, "s-two,第二份报告", "s-one,第二份报告")(package.parent)
     codes = {p.code for p in validate(package).problems}
     assert "primary-key" in codes and "uncited-source" not in codes
+
+
+def test_a_header_without_rows_or_final_newline_is_reported_not_a_crash(package: Path) -> None:
+    write(F, b"platform_id,feature,note,source_id")(package.parent)
+    problems = validate(package).problems
+    assert [(p.code, p.path, p.line) for p in problems] == [("final-newline", F, 1)]
+
+
+def test_a_missing_citing_column_is_one_missing_label(package: Path) -> None:
+    # The rules pass where their inputs are missing: no uncited sources, no dates judged.
+    transform(E, lambda b: b"\n".join(line.rsplit(b",", 1)[0] for line in b.split(b"\n")))(package.parent)
+    problems = validate(package).problems
+    assert [(p.code, p.path, p.line, p.column, p.field) for p in problems] == [("missing-label", E, 1, 11, "source_id")]
+
+
+def test_a_figure_with_no_measure_is_not_also_judged_against_the_launch(package: Path) -> None:
+    replace(M, "alpha,registered-users,,1000000,more-than,china,2011,", "alpha,,,1000000,more-than,china,2009,")(
+        package.parent
+    )
+    codes = [p.code for p in validate(package).problems]
+    assert codes == ["constraint-error"]
+
+
+def test_validations_in_two_threads_restore_the_switch_interval(package: Path) -> None:
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = sys.getswitchinterval()
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(validate, [package] * 4))
+    assert all(r.valid for r in reports) and sys.getswitchinterval() == before
