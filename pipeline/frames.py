@@ -160,7 +160,10 @@ def rule_jobs(
     """The package rules of each resource as one job (its row count first, to schedule the
     longest first), each a pandera schema of checks over the typed frame."""
     shared = parsed.positions if isinstance(parsed, ParsedPackage) else None
-    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), shared)
+    absent = frozenset(
+        (r.name, name) for r in package.resources for name in r.field_names if name not in parsed[r.name]
+    )
+    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), shared, absent)
 
     def run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}

@@ -31,9 +31,11 @@ class Frames(dict[str, pd.DataFrame]):
         frames: dict[str, pd.DataFrame],
         citations: list[tuple[str, str]],
         shared: Callable[[str, str, str, str], np.ndarray] | None = None,
+        absent: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         super().__init__(frames)
         self.citations = citations
+        self.absent = absent  # (resource, field) pairs the header lacks: empty columns here
         self._shared = shared  # row positions already found for the foreign-key checks
         self._cache: dict[tuple, np.ndarray] = {}
 
@@ -436,8 +438,8 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
     cited = np.zeros(len(df), bool)
     for name, column in frames.citations:
-        if name in frames and len(frames[name]) and frames[name][column].isna().all():
-            # a citing column that is wholly missing (reported already) cannot say what it cites
+        if (name, column) in frames.absent:
+            # a citing column the header lacks (reported already) cannot say what it cites
             return pd.Series(True, index=df.index)
         if name in frames:
             rows = frames.positions(name, column, "sources", "source_id")
