@@ -216,22 +216,16 @@ def _key_values(frame: pd.DataFrame, fields: list[str]) -> pd.Series | pd.MultiI
 
 
 def _foreign_key(
-    fields: list[str],
-    target: pd.DataFrame,
-    ref_fields: list[str],
-    target_cells: dict[str, Cells] | None,
-    positions: Callable[[], np.ndarray] | None = None,
+    fields: list[str], target: pd.DataFrame, ref_fields: list[str], positions: Callable[[], np.ndarray]
 ) -> Callable:
+    """Rows whose key is found in ``target``; a single-field key uses the shared look-up."""
+
     def check(frame: pd.DataFrame) -> pd.Series:
         present = frame[fields].notna().all(axis=1).to_numpy()
         if not all(f in target for f in ref_fields):
             return pd.Series(True, index=frame.index)
-        if len(fields) == 1 and positions is not None:
+        if len(fields) == 1:
             found = positions() >= 0
-        elif len(fields) == 1:
-            known = target_cells[ref_fields[0]].raw if target_cells else arrow_of(target[ref_fields[0]])
-            found = pc.fill_null(pc.is_in(arrow_of(frame[fields[0]]), known.drop_null()), False)
-            found = found.to_numpy(zero_copy_only=False)
         else:
             found = np.asarray(_key_values(frame, fields).isin(_key_values(target, ref_fields).dropna()))
         return pd.Series(found | ~present, index=frame.index)
@@ -273,7 +267,7 @@ def resource_schema(
     frame: pd.DataFrame,
     frames: dict[str, pd.DataFrame],
     nfc: bool,
-    parsed: dict[str, dict[str, Cells]],
+    parsed: ParsedPackage,
     suspects: frozenset[str] = frozenset({"control", "whitespace", "formula"}),
 ) -> tuple[pdr.DataFrameSchema, dict[tuple[str | None, str], Finding]]:
     """The pandera schema of one resource's raw cells, keys and row order."""
@@ -330,12 +324,8 @@ def resource_schema(
         if target is None or not all(f in frame for f in fields):
             continue
         check_name = f"foreign-key:{','.join(fields)}"
-        shared = None
-        if isinstance(parsed, ParsedPackage) and len(fields) == 1 and target_name in parsed:
-            shared = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
-        frame_checks.append(
-            pdr.Check(_foreign_key(fields, target, ref_fields, parsed.get(target_name), shared), name=check_name)
-        )
+        lookup = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
+        frame_checks.append(pdr.Check(_foreign_key(fields, target, ref_fields, lookup), name=check_name))
         findings[(None, check_name)] = Finding(
             "foreign-key",
             f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",

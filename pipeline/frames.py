@@ -77,7 +77,7 @@ def _problems_from(
 
 
 def check_cells(
-    resource: Resource, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]], table: RawTable
+    resource: Resource, frames: dict[str, pd.DataFrame], parsed: ParsedPackage, table: RawTable
 ) -> list[Problem]:
     """Every cell against its field, and the keys, through one pandera schema per resource."""
     frame = frames[resource.name]
@@ -155,15 +155,14 @@ def _source_references(package: Package) -> list[tuple[str, str]]:
 
 
 def rule_jobs(
-    package: Package, frames: dict[str, pd.DataFrame], parsed: dict[str, dict[str, Cells]]
+    package: Package, frames: dict[str, pd.DataFrame], parsed: ParsedPackage
 ) -> list[tuple[int, Callable[[], list[Problem]]]]:
     """The package rules of each resource as one job (its row count first, to schedule the
     longest first), each a pandera schema of checks over the typed frame."""
-    shared = parsed.positions if isinstance(parsed, ParsedPackage) else None
     absent = frozenset(
         (r.name, name) for r in package.resources for name in r.field_names if name not in parsed[r.name]
     )
-    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), shared, absent)
+    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), parsed, absent)
 
     def run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}

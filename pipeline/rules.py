@@ -10,18 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+if TYPE_CHECKING:
+    from .cells import ParsedPackage
+
 
 class Frames(dict[str, pd.DataFrame]):
     """The typed frames by resource name, and the (resource, field) pairs that cite a source.
 
-    Partial dates become day keys (YYYYMMDD numbers, NaN where missing) and key columns
-    become row positions once, on first use, for every rule that needs them.
+    Partial dates become day keys (YYYYMMDD numbers, NaN where missing) once, on first use,
+    for every rule that needs them; key columns become row positions through the parsed
+    package, which the foreign-key checks share.
     """
 
     citations: list[tuple[str, str]]
@@ -30,13 +35,13 @@ class Frames(dict[str, pd.DataFrame]):
         self,
         frames: dict[str, pd.DataFrame],
         citations: list[tuple[str, str]],
-        shared: Callable[[str, str, str, str], np.ndarray] | None = None,
+        parsed: ParsedPackage,
         absent: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         super().__init__(frames)
         self.citations = citations
+        self.parsed = parsed  # its key look-ups are the foreign-key checks' own
         self.absent = absent  # (resource, field) pairs the header lacks: empty columns here
-        self._shared = shared  # row positions already found for the foreign-key checks
         self._cache: dict[tuple, np.ndarray] = {}
 
     def _cached(self, key: tuple, make: Callable[[], np.ndarray]) -> np.ndarray:
@@ -50,16 +55,7 @@ class Frames(dict[str, pd.DataFrame]):
 
     def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
         """For each value of ``column``, the row of ``target`` whose ``key`` holds it (-1: none)."""
-
-        def make() -> np.ndarray:
-            if self._shared is not None:
-                return self._shared(resource, column, target, key)
-            found = pc.index_in(
-                _strings(self[resource][column]), value_set=_strings(self[target][key]), skip_nulls=True
-            )
-            return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
-
-        return self._cached(("positions", resource, column, target, key), make)
+        return self.parsed.positions(resource, column, target, key)
 
     def looked_up_days(self, resource: str, column: str, target: str, key: str, field: str, last: bool = False):
         """The day keys of ``target.field`` on the row each value of ``column`` refers to."""
