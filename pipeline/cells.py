@@ -2,7 +2,9 @@
 
 Missing values become nulls, blank rows are found, and each column is parsed once (its
 lexical validity and its typed values) for the cell checks, the keys and the rules. Nothing
-here needs pandas or pandera, so it runs while they load.
+here imports pandas or pandera, so it runs in the workers while the main thread loads them
+(pyarrow itself loads pandas on its first conversion of a Python value; that import is then
+done once, in whichever thread comes first).
 """
 
 from __future__ import annotations
@@ -87,10 +89,9 @@ def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
         columns[name] = column
     blank = np.ones(table.table.num_rows, bool) if columns else np.zeros(table.table.num_rows, bool)
     for column in columns.values():
-        if column.null_count < len(column):
-            blank &= column.is_null().to_numpy(zero_copy_only=False)
-        else:
-            continue
+        if column.null_count == len(column):
+            continue  # a wholly empty column leaves every row as it was
+        blank &= column.is_null().to_numpy(zero_copy_only=False)
         if not blank.any():
             break
     lines = np.asarray(table.lines)
