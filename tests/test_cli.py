@@ -110,10 +110,14 @@ def test_fmt_command_reports_what_it_formatted(package: Path) -> None:
     assert runner.invoke(app, ["fmt", str(package)]).output == "already canonical\n"
 
 
+def version_of(package: Path) -> str:
+    return json.loads(package.read_text(encoding="utf-8"))["version"]
+
+
 def test_verify_command_exit_codes(package: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["release", str(package), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    release = tmp_path / "0.1.0"
+    release = tmp_path / version_of(package)
     assert runner.invoke(app, ["verify", str(release)]).exit_code == 0
     (release / "csv" / "features.csv").write_text("tampered\n")
     result = runner.invoke(app, ["verify", str(release)])
@@ -122,7 +126,7 @@ def test_verify_command_exit_codes(package: Path, tmp_path: Path) -> None:
 
 def test_diff_command_prints_the_bump(package: Path, tmp_path: Path) -> None:
     runner.invoke(app, ["release", str(package), "--out", str(tmp_path)])
-    result = runner.invoke(app, ["diff", str(tmp_path / "0.1.0"), str(package)])
+    result = runner.invoke(app, ["diff", str(tmp_path / version_of(package)), str(package)])
     assert result.exit_code == 0 and "no changes" in result.output
 
 

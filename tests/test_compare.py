@@ -11,8 +11,18 @@ from pipeline.compare import diff, render
 from pipeline.publish import build
 
 
+OLD = "1.4.2"  # the fixture's own version, so that the expected numbers read plainly
+
+
+def set_version(package: Path, version: str) -> None:
+    data = json.loads(package.read_text(encoding="utf-8"))
+    data["version"] = version
+    package.write_text(json.dumps(data), encoding="utf-8")
+
+
 @pytest.fixture
 def old_release(package: Path, tmp_path: Path) -> Path:
+    set_version(package, OLD)
     return build(package, out=tmp_path / "dist")
 
 
@@ -73,7 +83,7 @@ def test_a_planted_schema_change_gets_the_right_bump(old_release: Path, package:
         edit(package, "features", "platform_id,feature,note,source_id", "platform_id,feature,remark,source_id")
     result = diff(old_release, package)
     assert result.bump == bump
-    assert result.suggested_version == {"major": "1.0.0", "minor": "0.2.0", "patch": "0.1.1"}[bump]
+    assert result.suggested_version == {"major": "2.0.0", "minor": "1.5.0", "patch": "1.4.3"}[bump]
 
 
 def test_an_unchanged_package_needs_no_bump(old_release: Path, package: Path) -> None:
@@ -85,11 +95,10 @@ def test_an_unchanged_package_needs_no_bump(old_release: Path, package: Path) ->
 def test_the_version_is_checked_against_the_bump(old_release: Path, package: Path) -> None:
     edit(package, "features", "beta,messaging,,s-two\n", "beta,messaging,,s-two\nbeta,video-calls,,s-two\n")
     result = diff(old_release, package)
-    assert result.version_ok is False  # the working package still says 0.1.0
-    descriptor = package.parent / "datapackage.json"
-    data = json.loads(descriptor.read_text())
-    data["version"] = "0.2.0"
-    descriptor.write_text(json.dumps(data))
+    assert result.version_ok is False  # the working package still says 1.4.2
+    set_version(package, "1.4.3")
+    assert diff(old_release, package).version_ok is False
+    set_version(package, "1.5.0")
     assert diff(old_release, package).version_ok is True
 
 
@@ -102,6 +111,6 @@ def test_markdown_and_json_renderings(old_release: Path, package: Path) -> None:
 
 def test_a_second_release_carries_its_changes(old_release: Path, package: Path) -> None:
     edit(package, "features", "beta,messaging,,s-two\n", "beta,messaging,,s-two\nbeta,video-calls,,s-two\n")
-    newer = build(package, version="0.2.0", out=old_release.parent)
+    newer = build(package, version="1.5.0", out=old_release.parent)
     entry = (newer / "CHANGELOG.md").read_text(encoding="utf-8")
-    assert entry.startswith("## 0.2.0") and "added `beta|video-calls`" in entry
+    assert entry.startswith("## 1.5.0") and "added `beta|video-calls`" in entry
