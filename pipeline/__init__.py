@@ -2,16 +2,33 @@
 
 The heavy libraries (pandas, pyarrow, pandera) load only when a function needs them, so
 the command line starts quickly.
+
+Every failure that bad input can cause raises ``PackageError`` (or one of its subclasses
+``LoadError``, ``ReleaseError``, ``DiffError``, ``DocsError``) with a message saying what was
+found and what was expected; any other exception is a bug.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .errors import DiffError, DocsError, LoadError, PackageError, ReleaseError
+
 if TYPE_CHECKING:
     from .report import Report
 
-__all__ = ["diff", "load", "release", "validate", "verify"]
+__all__ = [
+    "DiffError",
+    "DocsError",
+    "LoadError",
+    "PackageError",
+    "ReleaseError",
+    "diff",
+    "load",
+    "release",
+    "validate",
+    "verify",
+]
 
 
 def validate(descriptor: str = "datapackage.json") -> Report:

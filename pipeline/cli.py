@@ -1,15 +1,21 @@
 """The command line: each command parses its arguments, calls one library function and
-prints the result. Exit codes: 0 success, 1 problems found, 2 wrong usage."""
+prints the result. Exit codes: 0 success, 1 problems found, 2 wrong usage or input that
+cannot be used (a ``PackageError``: one line on stderr)."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
+
+from .errors import PackageError
+from .text import escape_controls
 
 app = typer.Typer(
     name="pipeline",
@@ -34,12 +40,50 @@ class DiffFormat(StrEnum):
     json = "json"
 
 
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
 def _print(text: str) -> None:
-    if text:
+    if not text:
+        return
+    if sys.stdout is None:  # started with its standard output closed
+        _fail("cannot print the result: standard output is closed")
+    try:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        _fail(f"cannot print the result: {exc.strerror or exc}")
+
+
+def _fail(message: str) -> None:
+    """One line on stderr, control characters escaped, and exit code 2."""
+    if sys.stderr is not None:
+        sys.stderr.write(escape_controls(message) + "\n")
+    raise typer.Exit(2)
+
+
+def expected_failures(prefix: str) -> Callable[[Command], Command]:
+    """A command whose ``PackageError`` becomes one line on stderr (``prefix: message``) and
+    exit code 2; the problems it carries, if any, are printed first as a report."""
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(*args: object, **kwargs: object) -> None:
+            try:
+                command(*args, **kwargs)
+            except PackageError as error:
+                if error.problems:
+                    from .report import Report, to_text
+
+                    _print(to_text(Report(list(error.problems))))
+                _fail(f"{prefix}: {error}")
+
+        return run  # type: ignore[return-value]
+
+    return wrap
 
 
 @app.command()
+@expected_failures("validate failed")
 def validate(
     descriptor: Descriptor = Path("datapackage.json"),
     format: Annotated[
@@ -56,6 +100,7 @@ def validate(
 
 
 @app.command()
+@expected_failures("fmt failed")
 def fmt(descriptor: Descriptor = Path("datapackage.json")) -> None:
     """Rewrite the CSV files in canonical form (sorted, trimmed, NFC, LF, minimal quoting)."""
     from .fmt import format_package
@@ -70,23 +115,20 @@ def fmt(descriptor: Descriptor = Path("datapackage.json")) -> None:
 
 
 @app.command()
+@expected_failures("release refused")
 def release(
     descriptor: Descriptor = Path("datapackage.json"),
     version: Annotated[str | None, typer.Option(help="Version to build; defaults to the descriptor's.")] = None,
     out: Annotated[Path, typer.Option(help="Folder that receives <version>/.")] = Path("dist"),
 ) -> None:
     """Validate, then build dist/<version>/ with CSV, JSON, Parquet, checksums and a zip."""
-    from .publish import ReleaseError, build
+    from .publish import build
 
-    try:
-        result = build(descriptor, version=version, out=out)
-    except ReleaseError as error:
-        sys.stderr.write(f"release refused: {error}\n")
-        raise typer.Exit(1) from None
-    _print(f"built {result}")
+    _print(f"built {build(descriptor, version=version, out=out)}")
 
 
 @app.command()
+@expected_failures("verify failed")
 def verify(directory: Annotated[Path, typer.Argument(help="A release folder, dist/X.Y.Z.")]) -> None:
     """Check every file of a release against its descriptor and SHA256SUMS."""
     from .publish import verify as run
@@ -97,38 +139,34 @@ def verify(directory: Annotated[Path, typer.Argument(help="A release folder, dis
 
 
 @app.command()
+@expected_failures("diff failed")
 def diff(
     old: Annotated[Path, typer.Argument(help="The older release folder (or descriptor).")],
     new: Annotated[Path, typer.Argument(help="The newer release folder, or a working package.")],
     format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
 ) -> None:
     """Rows added, removed and changed, schema changes, and the semver bump they call for."""
-    from .compare import DiffError, render
     from .compare import diff as run
+    from .compare import render
 
-    try:
-        result = run(old, new)
-    except DiffError as error:
-        sys.stderr.write(f"diff failed: {error}\n")
-        raise typer.Exit(1) from None
-    _print(render(result, format.value))
+    _print(render(run(old, new), format.value))
 
 
 @app.command()
+@expected_failures("docs not built")
 def docs(descriptor: Descriptor = Path("datapackage.json")) -> None:
     """Regenerate the data dictionary and the timeline picture from schemas and data."""
-    from .docs import DocsError, build_docs
+    from .docs import build_docs
 
-    try:
-        written = build_docs(descriptor)
-    except DocsError as error:
-        sys.stderr.write(f"docs not built: {error}\n")
-        raise typer.Exit(1) from None
-    _print("\n".join(f"wrote {path}" for path in written))
+    _print("\n".join(f"wrote {path}" for path in build_docs(descriptor)))
 
 
 def main() -> None:
     """Entry point that keeps usage errors at exit code 2 and never shows a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None and hasattr(stream, "reconfigure"):
+            # a terminal or a pipe that cannot encode a character gets an escape, not a crash
+            stream.reconfigure(errors="backslashreplace")
     try:
         app()
     except SystemExit as done:
@@ -137,8 +175,10 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as exc:  # a bug, not bad input: say what it was without a traceback
-        sys.stderr.write(f"error: {type(exc).__name__}: {exc}\n")
-        sys.exit(1)
+        if sys.stderr is not None:
+            message = f"internal error: {type(exc).__name__}: {exc} (a bug in the pipeline; please report it)"
+            sys.stderr.write(escape_controls(message) + "\n")
+        _leave(3)
 
 
 def _leave(code: object) -> None:

@@ -15,13 +15,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from .errors import DiffError
 from .package import descriptor_path, resolve_inside
 
 LEVELS = ["none", "patch", "minor", "major"]
-
-
-class DiffError(Exception):
-    """One side cannot be read as a package."""
 
 
 @dataclass

@@ -8,6 +8,7 @@ import hashlib
 import re
 from pathlib import Path
 
+from .errors import DocsError, not_valid
 from .package import Package, load_package
 
 DICTIONARY_PATH = Path("docs/data-dictionary.md")
@@ -29,10 +30,6 @@ CATEGORY_COLOURS = {
     "microblog": "#e377c2",
     "meetings": "#8c564b",
 }
-
-
-class DocsError(Exception):
-    """The docs cannot be generated from this package."""
 
 
 def _cell(text: object) -> str:
@@ -254,9 +251,9 @@ def contributing_with_codes(text: str) -> str:
 def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
     """Write the dictionary, the README's resource table and the timeline; return their paths."""
     path = Path(descriptor)
-    package, _ = load_package(path)
+    package, problems = load_package(path)
     if package is None:
-        raise DocsError("the descriptor is not valid; run `python -m pipeline validate` first")
+        raise DocsError(not_valid(problems), problems)
     root = package.root
     written = []
     dictionary = root / DICTIONARY_PATH

@@ -19,14 +19,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .errors import LoadError, not_valid
 from .package import Package, descriptor_path, resolve_inside
 from .schema import arrow_type, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
-
-
-class LoadError(Exception):
-    """The release cannot be loaded as asked."""
 
 
 def _is_url(source: str) -> bool:
@@ -147,13 +144,12 @@ def load(source: str | Path, format: str = "parquet") -> dict[str, pd.DataFrame]
 def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFrame]:
     """A package checked out from the repository: its CSV, typed the same way as a release."""
     from .package import load_package
-    from .report import Report, to_text
 
     if release.root is None or format != "csv":
         raise LoadError("only a release can be loaded from a URL or as JSON or Parquet; a working package is CSV")
     package, problems = load_package(release.path)
     if package is None:
-        raise LoadError(f"the package is not valid:\n{to_text(Report(problems))}")
+        raise LoadError(not_valid(problems), problems)
     return load_package_frames(package)
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import ReleaseError, not_valid
 from .fmt import plan
 from .package import Package, Resource, descriptor_path, load_package
-from .report import Report, to_text
 from .schema import arrow_type, to_arrow
 from .validation import read_package
 
@@ -34,10 +34,6 @@ MEDIATYPES = {"csv": "text/csv", "json": "application/json", "parquet": "applica
 DICTIONARY = "DATA-DICTIONARY.md"
 CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
-
-
-class ReleaseError(Exception):
-    """The release cannot be built; nothing was written."""
 
 
 def sha256(content: bytes) -> str:
@@ -108,10 +104,10 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
 
     frames, problems = read_package(package)
     if problems:
-        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+        raise ReleaseError(not_valid(problems), problems)
     canonical, problems = plan(package)
     if problems:
-        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+        raise ReleaseError(not_valid(problems), problems)
     files: dict[str, bytes] = {}
     resources: list[dict] = []
     for resource, csv_bytes in canonical:
@@ -143,10 +139,6 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     meta["resources"] = resources
     files["datapackage.json"] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return files
-
-
-def to_text_report(problems: list) -> str:
-    return to_text(Report(problems))
 
 
 def sums_file(files: dict[str, bytes]) -> bytes:
@@ -187,7 +179,7 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
     path = descriptor_path(descriptor)
     package, problems = load_package(path)
     if package is None:
-        raise ReleaseError(f"the package is not valid:\n{to_text_report(problems)}")
+        raise ReleaseError(not_valid(problems), problems)
     version = version or package.descriptor.get("version")
     if not isinstance(version, str) or not SEMVER.match(version):
         raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH")

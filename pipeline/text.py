@@ -11,3 +11,16 @@ WHITESPACE = (
 )
 CONTROL = r"[\x00-\x1f\x7f]"
 FORMULA_START = "=+-@"
+
+# Characters a terminal or a log viewer may act on rather than show: the C0 and C1 control
+# characters and DEL, and the marks that reorder text (bidirectional overrides and isolates).
+_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F]
+_NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
+_ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
+
+
+def escape_controls(text: str) -> str:
+    """The text with every control character written as a visible escape (``\\x1b``, ``\\n``),
+    so that a value from a data file cannot move the cursor, recolour or rewrite a terminal,
+    or break a one-line message in two."""
+    return text.translate(_ESCAPES)

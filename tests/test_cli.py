@@ -163,3 +163,31 @@ def test_python_dash_m_with_stdout_closed_exits_without_a_traceback() -> None:
         f"'{sys.executable}' -m pipeline --help >&-", shell=True, capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0 and "Traceback" not in result.stderr
+
+
+def test_every_library_error_is_a_package_error() -> None:
+    import pipeline
+
+    for error in (pipeline.LoadError, pipeline.ReleaseError, pipeline.DiffError, pipeline.DocsError):
+        assert issubclass(error, pipeline.PackageError)
+
+
+def test_an_expected_failure_is_one_line_on_stderr_and_exit_2(package: Path, tmp_path: Path) -> None:
+    (package.parent / "data" / "platforms.csv").write_text("platform_id\n\x1b[31mred\n", encoding="utf-8")
+    for args in (
+        ["release", str(package), "--out", str(tmp_path / "dist")],
+        ["diff", str(tmp_path / "nowhere"), str(package)],
+        ["docs", str(tmp_path / "nowhere")],
+    ):
+        result = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, cwd=ROOT)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1 and "\x1b" not in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_release_of_an_invalid_package_prints_the_report_then_one_line(package: Path, tmp_path: Path) -> None:
+    break_platforms(package)
+    result = runner.invoke(app, ["release", str(package), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 2
+    assert "2:2" in result.stdout and "whitespace" in result.stdout
+    assert result.stderr == "release refused: the package is not valid: 1 problem (1 whitespace)\n"

@@ -88,7 +88,7 @@ def test_invalid_data_produces_no_release_directory(package: Path, tmp_path: Pat
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_the_cli_refuses_a_second_build_with_exit_1(released: Path) -> None:
+def test_the_cli_refuses_a_second_build_with_exit_2(released: Path) -> None:
     root = Path(__file__).resolve().parent.parent
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "release", str(root / "datapackage.json"), "--out", str(released.parent)],
@@ -96,7 +96,8 @@ def test_the_cli_refuses_a_second_build_with_exit_1(released: Path) -> None:
         text=True,
         cwd=root,
     )
-    assert result.returncode == 1
+    assert result.returncode == 2
+    assert result.stderr.startswith("release refused: ") and result.stderr.count("\n") == 1
     assert "already exists" in result.stderr and "Traceback" not in result.stderr
 
 
