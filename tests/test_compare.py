@@ -10,7 +10,6 @@ import pytest
 from pipeline.compare import diff, render
 from pipeline.publish import build
 
-
 OLD = "1.4.2"  # the fixture's own version, so that the expected numbers read plainly
 
 
