@@ -141,15 +141,22 @@ def verify(directory: Annotated[Path, typer.Argument(help="A release folder, dis
 @app.command()
 @expected_failures("diff failed")
 def diff(
-    old: Annotated[Path, typer.Argument(help="The older release folder (or descriptor).")],
-    new: Annotated[Path, typer.Argument(help="The newer release folder, or a working package.")],
+    old: Annotated[
+        str | None,
+        typer.Argument(
+            help="The older side: a release folder, a descriptor, or a git tag or commit. "
+            "[default: the latest vX.Y.Z tag]",
+            show_default=False,
+        ),
+    ] = None,
+    new: Annotated[str, typer.Argument(help="The newer side, the same kinds; the working package by default.")] = ".",
     format: Annotated[DiffFormat, typer.Option("--format", "-f")] = DiffFormat.text,
 ) -> None:
     """Rows added, removed and changed, schema changes, and the semver bump they call for."""
     from .compare import diff as run
-    from .compare import render
+    from .compare import render, since_last_release
 
-    _print(render(run(old, new), format.value))
+    _print(render(run(old or since_last_release(), new), format.value))
 
 
 @app.command()

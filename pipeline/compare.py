@@ -1,7 +1,8 @@
 """Compare two versions of the package: rows, cells, schemas, and the semver bump due.
 
 Either side may be a release folder (its ``datapackage.json`` carries inline schemas and
-canonical CSV) or a working package. Rows are matched by primary key. The bump follows
+canonical CSV), a working package, or a tag or commit of the git repository, read from git
+into a temporary folder. Rows are matched by primary key. The bump follows
 the Data Package version recipe: MAJOR when a field or resource is removed, renamed or
 retyped or a constraint tightens; MINOR when data is added or a constraint loosens;
 PATCH when values are fixed, rows withdrawn or only metadata changes.
@@ -9,6 +10,7 @@ PATCH when values are fixed, rows withdrawn or only metadata changes.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -16,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import DiffError
+from .history import files_at
 from .package import descriptor_path, resolve_inside
 
 LEVELS = ["none", "patch", "minor", "major"]
@@ -188,9 +191,39 @@ def _at_least(old: str | None, new: str | None, bump: str) -> bool | None:
     return b >= need
 
 
-def diff(old: str | Path, new: str | Path) -> Diff:
-    """What changed from ``old`` to ``new``."""
-    a, b = _read_side(old), _read_side(new)
+@contextlib.contextmanager
+def package_at(source: str | Path, repo: str | Path = "."):
+    """The package a diff side names: a folder or descriptor when one exists by that name,
+    else a tag or commit of the git repository holding ``repo``, read into a temporary folder."""
+    if Path(source).exists():
+        yield Path(source)
+        return
+    with files_at(repo, str(source)) as folder:
+        if not (folder / "datapackage.json").is_file():
+            raise DiffError(f"{source} holds no datapackage.json here, so there is no package to compare")
+        yield folder
+
+
+def since_last_release(repo: str | Path = ".") -> str:
+    """The latest ``vX.Y.Z`` tag, what a diff compares with when no older side is named."""
+    from .history import latest_tag
+
+    tag = latest_tag(repo)
+    if tag is None:
+        raise DiffError("no vX.Y.Z tag yet, so no release to compare with: name a release folder, tag or commit")
+    return tag
+
+
+def diff(old: str | Path, new: str | Path, repo: str | Path | None = None) -> Diff:
+    """What changed from ``old`` to ``new``; either may be a tag or commit of ``repo`` (by
+    default the repository of the side that is a folder, else of the current folder)."""
+    if repo is None:
+        repo = next((side for side in (new, old) if Path(side).exists()), ".")
+    with package_at(old, repo) as old_path, package_at(new, repo) as new_path:
+        return _diff(_read_side(old_path), _read_side(new_path))
+
+
+def _diff(a: Side, b: Side) -> Diff:
     resources, schema = [], []
     levels = ["none"]
     for name in a.tables.keys() - b.tables.keys():
@@ -246,7 +279,7 @@ def _verdict(result: Diff) -> str:
     line = f"changes call for a {result.bump} bump" if result.bump != "none" else "no changes"
     if result.suggested_version and result.bump != "none":
         line += f": {result.old_version} -> {result.suggested_version} at least"
-    if result.version_ok is False:
+    if result.version_ok is False and result.new_version != result.old_version:
         line += f" (the new version {result.new_version} is too low)"
     return line
 

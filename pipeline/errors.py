@@ -36,6 +36,11 @@ class DiffError(PackageError):
     """One side of a comparison cannot be read as a package."""
 
 
+class HistoryError(PackageError):
+    """A tag or commit cannot be found or read, or the repository is not in the state a
+    step of the release cycle needs (a clean tree, an untagged version)."""
+
+
 class DocsError(PackageError):
     """The docs cannot be generated from this package; nothing was written."""
 

@@ -1,0 +1,109 @@
+"""The package's releases as git records them: tags named ``vX.Y.Z``.
+
+The previous release is the highest such tag, never whatever a build folder holds. The
+package at a tag or commit is read from git itself (``git archive`` into a temporary
+folder), so the working copy is untouched and nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import HistoryError
+
+TAG = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False)
+    except OSError as exc:  # git itself is not installed
+        raise HistoryError(f"cannot run git: {exc.strerror or exc}") from None
+
+
+def _directory(root: str | Path) -> Path:
+    path = Path(root)
+    return path if path.is_dir() else path.parent
+
+
+def in_repository(root: str | Path) -> bool:
+    """Whether ``root`` lies in a git work tree."""
+    try:
+        done = _git(_directory(root), "rev-parse", "--is-inside-work-tree")
+    except HistoryError:
+        return False
+    return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
+def version_key(version: str) -> tuple[int, int, int]:
+    """``"1.10.0"`` as ``(1, 10, 0)``, so that versions sort as numbers."""
+    major, minor, patch = (int(part) for part in version.split("."))
+    return major, minor, patch
+
+
+def release_tags(root: str | Path = ".") -> list[str]:
+    """Every ``vX.Y.Z`` tag of the repository holding ``root``, oldest version first; none
+    outside a git repository."""
+    if not in_repository(root):
+        return []
+    done = _git(_directory(root), "tag", "--list", "v*")
+    tags = [t for t in done.stdout.decode("utf-8", "replace").split() if TAG.match(t)]
+    return sorted(tags, key=lambda t: version_key(t[1:]))
+
+
+def latest_tag(root: str | Path = ".") -> str | None:
+    """The highest ``vX.Y.Z`` tag, or None when nothing has been released yet."""
+    tags = release_tags(root)
+    return tags[-1] if tags else None
+
+
+def commit_of(root: str | Path, ref: str) -> str | None:
+    """The commit a tag, branch or commit id names, or None when the repository has no such ref."""
+    if not ref or ref.startswith("-") or not in_repository(root):
+        return None
+    done = _git(_directory(root), "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    return done.stdout.decode().strip() if done.returncode == 0 else None
+
+
+def prefix(root: str | Path) -> str:
+    """Where ``root`` lies inside its work tree, as git writes it (``""`` at the top)."""
+    return _git(_directory(root), "rev-parse", "--show-prefix").stdout.decode().strip()
+
+
+def changed_files(root: str | Path, paths: list[str]) -> list[str]:
+    """The files under ``paths`` (relative to ``root``) that differ from the last commit or
+    are not committed yet; empty outside a git repository."""
+    if not in_repository(root):
+        return []
+    done = _git(_directory(root), "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    return sorted(line[3:] for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip())
+
+
+@contextlib.contextmanager
+def files_at(root: str | Path, ref: str) -> Iterator[Path]:
+    """The folder of ``root`` as the repository held it at ``ref``, in a temporary folder that
+    is removed afterwards. Only regular files are written, each inside that folder."""
+    commit = commit_of(root, ref)
+    if commit is None:
+        where = _directory(root).resolve()
+        what = f"unknown reference {ref!r}: no such folder or descriptor"
+        if in_repository(root):
+            raise HistoryError(f"{what}, nor a tag or commit of {where}")
+        raise HistoryError(f"{what}, and {where} is not a git repository")
+    done = _git(_directory(root), "archive", "--format=tar", commit)
+    if done.returncode != 0:
+        raise HistoryError(f"git cannot read {ref}: {done.stderr.decode('utf-8', 'replace').strip()}")
+    inner = prefix(root)
+    with tempfile.TemporaryDirectory(prefix="guanxi-") as tmp:
+        dest = Path(tmp)
+        with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
+            members = [m for m in archive.getmembers() if m.isfile() or m.isdir()]
+            archive.extractall(dest, members=members, filter="data")
+        yield dest / inner if inner else dest
