@@ -38,11 +38,14 @@ def validate(descriptor: str = "datapackage.json") -> Report:
     return run(descriptor)
 
 
-def load(source: str, format: str = "parquet") -> dict[str, Any]:
-    """Load a release (directory, descriptor or URL of either) as typed pandas DataFrames."""
+def load(source: str, format: str = "parquet", timeout: float = 600.0) -> dict[str, Any]:
+    """Load a release (directory, descriptor or URL of either) as typed pandas DataFrames.
+
+    From a URL, only the release's own files are fetched (same scheme, host and port), each
+    checked against its sha256 as it streams in, within ``timeout`` seconds in all."""
     from .loader import load as run
 
-    return run(source, format=format)
+    return run(source, format=format, timeout=timeout)
 
 
 def release(descriptor: str = "datapackage.json", version: str | None = None, out: str = "dist") -> Any:

@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import urllib.parse
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -20,71 +19,105 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import LoadError, not_valid
-from .package import Package, descriptor_path, resolve_inside
+from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
+from .files import read_regular
+from .package import Package, check_schema, descriptor_path, path_problem, resolve_inside
 from .schema import arrow_type, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
+#: How JSON releases write the numbers JSON has no token for (Table Schema's own words).
+NUMBER_WORDS = {"NaN": float("nan"), "INF": float("inf"), "-INF": float("-inf")}
 
 
 def _is_url(source: str) -> bool:
-    return urllib.parse.urlparse(source).scheme in ("http", "https")
+    return urllib.parse.urlsplit(source).scheme.lower() in SCHEMES
 
 
-def _fetch(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            return response.read()
-    except OSError as exc:
-        raise LoadError(f"cannot fetch {url}: {exc}") from None
+def _refused_scheme(source: str) -> str | None:
+    """A URL scheme other than http(s) (file:, ftp:, data: ...); a local path has none."""
+    scheme = urllib.parse.urlsplit(source).scheme.lower()
+    if len(scheme) > 1 and scheme not in SCHEMES and not Path(source).exists():
+        return scheme
+    return None
+
+
+def _limit(entry: dict) -> int | None:
+    size = entry.get("bytes")
+    return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
 
 
 class _Release:
     """Where a release's files are, on disk or behind a URL."""
 
-    def __init__(self, source: str | Path) -> None:
+    def __init__(self, source: str | Path, timeout: float) -> None:
         text = str(source)
+        self.remote: Remote | None = None
+        self.root: Path | None = None
+        self.path: Path | None = None
         if _is_url(text):
-            self.url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
-            self.root: Path | None = None
-            self.path: Path | None = None
-            raw = _fetch(self.url)
+            url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
+            self.remote = Remote(url, timeout)
+            raw = self.remote.descriptor()
         else:
-            path = Path(source)
-            path = descriptor_path(path)
-            self.url, self.root, self.path = None, path.parent, path
+            scheme = _refused_scheme(text)
+            if scheme:
+                raise LoadError(f"{text}: {scheme}: URLs are not loaded; give a folder, a descriptor or an http(s) URL")
+            self.path = descriptor_path(Path(source))
+            self.root = self.path.parent
             try:
-                raw = path.read_bytes()
+                raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
             except OSError as exc:
-                raise LoadError(f"cannot read {path}: {exc}") from None
+                raise LoadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
             self.descriptor = json.loads(raw)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise LoadError(f"the release descriptor is not valid JSON: {exc}") from None
+        if not isinstance(self.descriptor, dict):
+            raise LoadError("the release descriptor must be a JSON object")
 
     def read(self, entry: dict) -> bytes:
-        rel = entry.get("path", "")
-        if self.url is not None:
-            content = _fetch(urllib.parse.urljoin(self.url, rel))
-        else:
-            file, why = resolve_inside(self.root, rel)
-            if file is None:
-                raise LoadError(why or "bad path")
-            content = file.read_bytes()
-        expected = entry.get("hash")
-        if expected and f"sha256:{hashlib.sha256(content).hexdigest()}" != expected:
+        """A file of the release, checked against the sha256 and size its entry gives."""
+        rel = entry.get("path")
+        why = path_problem(rel)
+        if why is not None:
+            raise LoadError(f"resource {entry.get('name')!r}: {why}")
+        digest = entry.get("hash")
+        if not isinstance(digest, str) or not HASH.match(digest):
+            raise LoadError(f"{rel}: the descriptor gives no sha256 ('hash': 'sha256:<64 hex digits>') to check it by")
+        size = _limit(entry)
+        if self.remote is not None:
+            return self.remote.fetch(self.remote.member(str(rel)), None, digest, size)
+        file, why = resolve_inside(self.root, rel)
+        if file is None:
+            raise LoadError(why or "bad path")
+        try:
+            content = read_regular(file, size)
+        except OSError as exc:
+            raise LoadError(f"cannot read {rel}: {exc.strerror or exc}") from None
+        if f"sha256:{hashlib.sha256(content).hexdigest()}" != digest:
             raise LoadError(f"{rel}: the file does not match the sha256 in datapackage.json")
+        if size is not None and len(content) != size:
+            raise LoadError(f"{rel}: {len(content)} bytes, datapackage.json says {size}")
         return content
 
 
-def _from_csv(content: bytes, fields: list[dict], missing: list[str]) -> dict[str, pa.Array]:
+def _columns(table: pa.Table, fields: list[dict], rel: str) -> None:
+    missing = [f["name"] for f in fields if f["name"] not in table.column_names]
+    if missing:
+        raise LoadError(f"{rel}: no column {missing[0]!r}, which the schema describes")
+
+
+def _from_csv(content: bytes, fields: list[dict], missing: list[str], rel: str) -> dict[str, pa.Array]:
     names = [f["name"] for f in fields]
     table = pacsv.read_csv(
         io.BytesIO(content),
+        read_options=pacsv.ReadOptions(block_size=max(1 << 20, min(len(content) + 1, 1 << 30))),
         parse_options=pacsv.ParseOptions(newlines_in_values=True),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
         ),
     )
+    _columns(table, fields, rel)
     nulls = pa.array(missing, pa.string())
     out = {}
     for spec in fields:
@@ -94,50 +127,85 @@ def _from_csv(content: bytes, fields: list[dict], missing: list[str]) -> dict[st
     return out
 
 
-def _from_json(content: bytes, fields: list[dict]) -> dict[str, pa.Array]:
-    records = json.loads(content)
+def _refuse_constant(token: str) -> None:
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def _from_json(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Array]:
+    records = json.loads(content, parse_constant=_refuse_constant)
+    if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
+        raise LoadError(f"{rel}: expected an array of records (JSON objects)")
     out = {}
     for spec in fields:
         values = [record.get(spec["name"]) for record in records]
         target = arrow_type(spec)
         if spec.get("type") in ("date", "datetime") or pa.types.is_dictionary(target):
             out[spec["name"]] = to_arrow(pa.array(values, pa.string()), spec)
+        elif spec.get("type") == "number":
+            # NaN and infinities are written as the strings Table Schema gives them
+            out[spec["name"]] = pa.array([NUMBER_WORDS.get(v, v) if isinstance(v, str) else v for v in values], target)
         else:
             out[spec["name"]] = pa.array(values, target)
     return out
 
 
-def _from_parquet(content: bytes, fields: list[dict]) -> dict[str, pa.Array]:
+def _from_parquet(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Array]:
     table = pq.read_table(io.BytesIO(content))
+    _columns(table, fields, rel)
     return {spec["name"]: table.column(spec["name"]).combine_chunks() for spec in fields}
 
 
-def load(source: str | Path, format: str = "parquet") -> dict[str, pd.DataFrame]:
+READERS = {"csv": _from_csv, "json": _from_json, "parquet": _from_parquet}
+
+
+def _tables(descriptor: dict) -> tuple[list[dict], dict[str, dict]]:
+    """The release's tabular resources (CSV with an inline schema, checked) and every entry
+    by name; a ``LoadError`` when the descriptor cannot be trusted to say what is where."""
+    entries = descriptor.get("resources", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise LoadError("the release descriptor's 'resources' must be a list of objects")
+    by_name: dict[str, dict] = {}
+    for entry in entries:
+        name = entry.get("name")
+        if not isinstance(name, str):
+            raise LoadError(f"a resource of the release has no name: {str(entry)[:80]}")
+        if name in by_name:
+            raise LoadError(f"two resources of the release are named {name!r}")
+        by_name[name] = entry
+    tables = [e for e in entries if e.get("format") == "csv" and isinstance(e.get("schema"), dict)]
+    problems = [p for t in tables for p in check_schema(t["schema"], f"datapackage.json ({t['name']})", "")]
+    if problems:
+        raise LoadError(not_valid(problems), problems)
+    return tables, by_name
+
+
+def load(source: str | Path, format: str = "parquet", timeout: float = DEADLINE) -> dict[str, pd.DataFrame]:
     """Every resource of a release (or, as CSV, of a working package) as a DataFrame with the
-    dtypes its schema implies."""
+    dtypes its schema implies. ``timeout`` bounds, in seconds, a whole load from a URL."""
     if format not in FORMATS:
         raise LoadError(f"format must be one of {', '.join(FORMATS)}")
-    release = _Release(source)
-    entries = release.descriptor.get("resources", [])
-    tables = [e for e in entries if e.get("format") == "csv" and isinstance(e.get("schema"), dict)]
+    release = _Release(source, timeout)
+    tables, by_name = _tables(release.descriptor)
     if not tables:
         return _load_working_package(release, format)
     frames = {}
     for table in tables:
         name = table["name"]
         wanted = name if format == "csv" else f"{name}-{format}"
-        entry = next((e for e in entries if e.get("name") == wanted), None)
-        if entry is None:
+        entry = by_name.get(wanted)
+        if entry is None or entry.get("format") != format:
             raise LoadError(f"the release has no {format} file for {name}")
         fields = table["schema"]["fields"]
         content = release.read(entry)
-        if format == "csv":
-            columns = _from_csv(content, fields, table["schema"].get("missingValues", [""]))
-        elif format == "json":
-            columns = _from_json(content, fields)
-        else:
-            columns = _from_parquet(content, fields)
-        frames[name] = pd.DataFrame({spec["name"]: to_pandas(columns[spec["name"]], spec) for spec in fields})
+        rel = str(entry["path"])
+        try:
+            if format == "csv":
+                columns = _from_csv(content, fields, table["schema"].get("missingValues", [""]), rel)
+            else:
+                columns = READERS[format](content, fields, rel)
+            frames[name] = pd.DataFrame({spec["name"]: to_pandas(columns[spec["name"]], spec) for spec in fields})
+        except (pa.ArrowException, ValueError, RecursionError) as exc:
+            raise LoadError(f"{rel}: cannot be read as {format}: {exc}") from None
     return frames
 
 

@@ -107,17 +107,33 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
         return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
 
 
-def resolve_inside(root: Path, path: object) -> tuple[Path | None, str | None]:
-    """Resolve a descriptor path inside the root, or say why it is refused."""
+def path_problem(path: object) -> str | None:
+    """Why a descriptor path is refused (not a relative path that stays below its folder),
+    or None. The same rule holds on disk and behind a URL."""
     if not isinstance(path, str) or not path:
-        return None, "a path must be a non-empty string"
+        return "a path must be a non-empty string"
+    if "\x00" in path:
+        return f"path {path!r} holds a NUL character"
     if URL_PATTERN.match(path):
-        return None, f"path {path!r} is a URL; only files inside the package are read"
+        return f"path {path!r} is a URL; only files inside the package are read"
     posix = PurePosixPath(path)
     if posix.is_absolute() or "\\" in path or ".." in posix.parts:
-        return None, f"path {path!r} must be relative and stay inside the package"
-    file = (root / posix).resolve()
-    if not file.is_relative_to(root.resolve()):
+        return f"path {path!r} must be relative and stay inside the package"
+    return None
+
+
+def resolve_inside(root: Path, path: object) -> tuple[Path | None, str | None]:
+    """Resolve a descriptor path inside the root, or say why it is refused."""
+    why = path_problem(path)
+    if why is not None:
+        return None, why
+    posix = PurePosixPath(str(path))
+    try:
+        file = (root / posix).resolve()
+        outside = not file.is_relative_to(root.resolve())
+    except (OSError, RuntimeError) as exc:  # a loop of symbolic links
+        return None, f"path {path!r} cannot be resolved: {exc}"
+    if outside:
         return None, f"path {path!r} leads outside the package"
     return file, None
 

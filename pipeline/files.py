@@ -1,0 +1,120 @@
+"""Reading and writing a package's files: regular files only, inside the package, whole.
+
+A named pipe, a device or a directory where a data file should be would block a reader or
+feed it without end, so a file is opened without blocking and refused unless it is a
+regular file. A write goes to a temporary file beside the target and is renamed over it,
+so that a reader never sees half a file, and never goes through a link out of the package.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+#: How temporary files are named, so that ``.gitignore`` can ignore a leftover of a killed run.
+TEMP_SUFFIX = ".guanxi-tmp"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def not_regular(file: Path | str, mode: int) -> OSError:
+    """The error for a path that is there but is not a regular file."""
+    kind = _kind(mode)
+    what = kind if kind.startswith("not") else f"{kind}, not a regular file"
+    return OSError(errno.EINVAL, what, str(file))
+
+
+def read_regular(file: Path | str, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; an ``OSError`` (with a plain ``strerror``) for anything
+    else, or for a file larger than ``limit`` bytes."""
+    try:
+        handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except ValueError as exc:  # a NUL in the path
+        raise OSError(errno.EINVAL, f"the path is not usable: {exc}", str(file)) from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(file, info.st_mode)
+        if limit is not None and info.st_size > limit:
+            raise OSError(errno.EFBIG, f"{info.st_size} bytes, more than the {limit} allowed", str(file))
+        with os.fdopen(handle, "rb", closefd=True) as stream:
+            handle = -1
+            data = stream.read() if limit is None else stream.read(limit + 1)
+    finally:
+        if handle >= 0:
+            os.close(handle)
+    if limit is not None and len(data) > limit:  # it grew since it was measured
+        raise OSError(errno.EFBIG, f"more than the {limit} bytes allowed", str(file))
+    return data
+
+
+def regular_or_absent(file: Path) -> bool:
+    """True when ``file`` is a regular file, False when nothing is there; an ``OSError`` for
+    a folder, pipe, device or socket in its place."""
+    try:
+        info = os.stat(file)
+    except FileNotFoundError:
+        return False
+    if not stat.S_ISREG(info.st_mode):
+        raise not_regular(file, info.st_mode)
+    return True
+
+
+def inside(root: Path, target: Path) -> Path:
+    """``target`` with its links resolved, or an ``OSError`` when that lies outside ``root``
+    (a link out of the package, reading or writing)."""
+    resolved = Path(os.path.realpath(target))
+    if not resolved.is_relative_to(Path(os.path.realpath(root))):
+        raise OSError(errno.EPERM, "it leads outside the package (through a symbolic link)", str(target))
+    return resolved
+
+
+def write_atomic(file: Path, content: bytes, root: Path | None = None) -> None:
+    """Write beside the target, then rename over it: a reader never sees half a file.
+
+    The file keeps its permission bits (a new one gets the usual ones for the user's umask),
+    the temporary file is removed on any exit, and with ``root`` given nothing is written
+    through a link that leads outside it, nor over anything but a regular file.
+    """
+    if root is not None:
+        file = inside(root, file)
+    existing = regular_or_absent(file)
+    if existing:
+        mode = stat.S_IMODE(os.stat(file).st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    handle, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        os.chmod(temp, mode)
+        os.replace(temp, file)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def remove_leftovers(folder: Path) -> None:
+    """Remove the temporary files a killed run left in ``folder``."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(".") and entry.name.endswith(TEMP_SUFFIX) and entry.is_file():
+            entry.unlink(missing_ok=True)

@@ -1,0 +1,245 @@
+"""Hostile inputs: no file outside the package read or written, no hang, bounded memory,
+nothing lost, and every failure a clear message rather than an internal error.
+
+Each case builds its own package or release in a temporary folder, and checks what it
+says (the report or the exception) and that nothing outside that folder changed. Servers
+listen on 127.0.0.1 only and stop with their test.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+import pipeline
+from pipeline import fetch
+from pipeline.publish import build
+
+# ------------------------------------------------------------------ servers on 127.0.0.1
+
+Route = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+class Server:
+    """An HTTP server on the loopback address, in a thread, serving a folder and routes;
+    it counts what it was asked and what it sent."""
+
+    def __init__(self, folder: Path | None = None, routes: dict[str, Route] | None = None) -> None:
+        self.folder, self.routes = folder, routes or {}
+        self.requests: list[str] = []
+        self.sent = 0
+        owner = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                super().__init__(*args, directory=str(owner.folder or "/nonexistent"), **kwargs)
+
+            def do_GET(self) -> None:
+                owner.requests.append(self.path)
+                route = owner.routes.get(self.path)
+                if route is not None:
+                    route(self)
+                elif owner.folder is None:
+                    self.send_error(404)
+                else:
+                    super().do_GET()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+
+    def __enter__(self) -> Server:
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def redirect(location: str) -> Route:
+    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(302)
+        handler.send_header("Location", location)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    return route
+
+
+def stream(server: Server, chunk: bytes, pause: float, most: int, length: int | None = None) -> Route:
+    """A body of ``chunk`` repeated, a pause after each, until ``most`` bytes or the client leaves."""
+
+    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        if length is not None:
+            handler.send_header("Content-Length", str(length))
+        handler.end_headers()
+        try:
+            while server.sent < most:
+                handler.wfile.write(chunk)
+                handler.wfile.flush()
+                server.sent += len(chunk)
+                time.sleep(pause)
+        except OSError:
+            pass  # the client hung up, as it should
+
+    return route
+
+
+# ------------------------------------------------------------------ releases to attack
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the small fixture package, never modified (copies are)."""
+    from conftest import make_package
+
+    package = make_package(tmp_path_factory.mktemp("package") / "package")
+    return build(package, out=tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture
+def served(release: Path, tmp_path: Path) -> Path:
+    """A copy of the release inside tmp_path/site, to be edited and served."""
+    site = tmp_path / "site" / release.name
+    shutil.copytree(release, site)
+    return site
+
+
+def edit_entry(site: Path, name: str, **changes: object) -> dict:
+    descriptor = json.loads((site / "datapackage.json").read_text(encoding="utf-8"))
+    entry = next(r for r in descriptor["resources"] if r["name"] == name)
+    for key, value in changes.items():
+        if value is None:
+            entry.pop(key, None)
+        else:
+            entry[key] = value
+    (site / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    return entry
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, bytes]]:
+    """Every file under root with its mode and bytes, to show nothing outside changed."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            out[str(path.relative_to(root))] = (path.stat().st_mode, path.read_bytes())
+    return out
+
+
+@contextmanager
+def unchanged(*roots: Path) -> Iterator[None]:
+    before = [snapshot(root) for root in roots]
+    yield
+    assert [snapshot(root) for root in roots] == before, "a file outside the package changed"
+
+
+# ------------------------------------------------------------------ remote loads
+
+
+def test_a_remote_release_loads_when_it_stays_in_its_origin(served: Path) -> None:
+    with Server(served.parent) as server:
+        frames = pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert set(frames) >= {"platforms", "sources"} and len(frames["platforms"]) > 0
+
+
+def test_a_remote_path_to_a_local_file_is_refused(served: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("platform_id\nsecret\n", encoding="utf-8")
+    edit_entry(served, "platforms", path=secret.as_uri())
+    with Server(served.parent) as server, pytest.raises(pipeline.LoadError, match="is a URL"):
+        pipeline.load(f"{server.url}/{served.name}/datapackage.json", format="csv", timeout=30)
+
+
+@pytest.mark.parametrize("where", ["other-port", "absolute-path", "parent"])
+def test_a_remote_path_outside_the_release_is_never_fetched(served: Path, where: str) -> None:
+    with Server(routes={}) as other, Server(served.parent) as server:
+        path = {
+            "other-port": f"{other.url}/csv/platforms.csv",
+            "absolute-path": "/csv/platforms.csv",
+            "parent": "../csv/platforms.csv",
+        }[where]
+        edit_entry(served, "platforms", path=path)
+        with pytest.raises(pipeline.LoadError, match=r"URL|relative"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert other.requests == []
+    assert not any("platforms" in r for r in server.requests)
+
+
+def test_a_redirect_to_another_port_is_not_followed(served: Path) -> None:
+    with Server(routes={}) as other:
+        routes = {f"/{served.name}/csv/platforms.csv": redirect(f"{other.url}/platforms.csv")}
+        with Server(served.parent, routes) as server, pytest.raises(pipeline.LoadError, match="redirected"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert other.requests == []
+
+
+def test_a_redirect_within_the_origin_is_followed(served: Path) -> None:
+    (served / "moved").mkdir()
+    shutil.copy(served / "csv" / "platforms.csv", served / "moved" / "platforms.csv")
+    routes = {f"/{served.name}/csv/platforms.csv": redirect(f"/{served.name}/moved/platforms.csv")}
+    with Server(served.parent, routes) as server:
+        frames = pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert len(frames["platforms"]) > 0
+    assert f"/{served.name}/moved/platforms.csv" in server.requests
+
+
+def test_a_remote_file_without_a_hash_is_not_loaded(served: Path) -> None:
+    edit_entry(served, "platforms", hash=None)
+    with Server(served.parent) as server, pytest.raises(pipeline.LoadError, match="no sha256"):
+        pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert not any("platforms" in r for r in server.requests)
+
+
+def test_a_body_larger_than_its_bytes_is_cut_off(served: Path) -> None:
+    # a 3 GB body announced by nobody: the loader stops at the size the descriptor gives
+    entry = edit_entry(served, "platforms")
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
+        with pytest.raises(pipeline.LoadError, match="more than the"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert server.sent < entry["bytes"] + (4 << 20)
+
+
+def test_a_body_without_bytes_is_cut_off_at_the_ceiling(served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "MAX_BYTES", 1 << 20)
+    edit_entry(served, "platforms", bytes=None)
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
+        with pytest.raises(pipeline.LoadError, match="more than the 1048576 bytes"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+    assert server.sent < 8 << 20
+
+
+def test_an_announced_body_too_large_is_not_read(served: Path) -> None:
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x", 0, 1, length=3 << 30)
+        with pytest.raises(pipeline.LoadError, match="announces 3221225472 bytes"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
+
+
+def test_a_trickling_server_is_given_up_at_the_deadline(served: Path) -> None:
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x", 0.2, 100)
+        started = time.monotonic()
+        with pytest.raises(pipeline.LoadError, match="deadline"):
+            pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=1.5)
+    assert time.monotonic() - started < 6
+
+
+@pytest.mark.parametrize("source", ["file:///etc/passwd", "ftp://127.0.0.1/x/", "data:,{}"])
+def test_other_schemes_are_refused(source: str) -> None:
+    with pytest.raises(pipeline.LoadError, match="URLs are not loaded"):
+        pipeline.load(source)
