@@ -19,6 +19,10 @@ CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
 COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
 LANGUAGES = {"en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese"}
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
+# What the coverage counts as a weak citation: a source whose text is not its publisher's
+# own (a repost, an aggregator's page, a reference work) or a blog or encyclopedia.
+WEAK_PROVENANCE = ("repost", "aggregator", "reference")
+WEAK_KINDS = ("blog", "encyclopedia")
 CATEGORY_COLOURS = {
     "professional-network": "#1f77b4",
     "recruitment": "#2ca02c",
@@ -225,8 +229,35 @@ def coverage_summary(package: Package) -> str:
         f"({int((observed >= 2).sum())} platforms with two or more), **{len(frames['events'])} dated events**, "
         f"**{len(frames['sources'])} sources** ({spoken}); status checks dated up to {checked}.",
         f"- Platforms with no user figure yet: {', '.join(without) if without else 'none'}.",
+        citation_summary(package, frames),
     ]
     return "\n".join(lines)
+
+
+def citations(package: Package, frames: dict) -> list[str]:
+    """Every source_id cited by a fact: one entry per filled cell of a foreign key to sources."""
+    cited: list[str] = []
+    for resource in package.resources:
+        for fields, target, _ in resource.foreign_keys():
+            if target == "sources" and resource.name != "sources" and len(fields) == 1:
+                cited += list(frames[resource.name][fields[0]].dropna().astype(str))
+    return cited
+
+
+def citation_summary(package: Package, frames: dict) -> str:
+    """How the package's citations split by provenance, and the share that rests on weak sources."""
+    sources = frames["sources"].set_index("source_id")
+    cited = citations(package, frames)
+    provenance = sources["provenance"].reindex(cited)
+    kind = sources["kind"].reindex(cited)
+    weak = int((provenance.isin(WEAK_PROVENANCE) | kind.isin(WEAK_KINDS)).sum())
+    split = provenance.value_counts()
+    spelled = ", ".join(f"{n} {name}" for name, n in split.items() if n)
+    share = 100 * weak / len(cited) if cited else 0.0
+    return (
+        f"- **{len(cited)} citations** by fact rows ({spelled}); **{share:.1f}%** ({weak}) rest on a repost, "
+        "an aggregator's page, a blog or a reference work."
+    )
 
 
 def readme_with_resources(readme: str, package: Package) -> str:

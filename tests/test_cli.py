@@ -140,7 +140,7 @@ def test_python_dash_m_flushes_its_output_before_it_exits(package: Path) -> None
     assert short.returncode == 0 and short.stdout == "valid: no problems found\n"
     sources = package.parent / "data" / "sources.csv"
     lines = sources.read_text(encoding="utf-8").splitlines()
-    bad = [f"extra-{i},x,,,ftp://nowhere/{i},,2020-01-01,news,en," for i in range(3000)]
+    bad = [f"extra-{i},x,,,ftp://nowhere/{i},,2020-01-01,news,repost,en," for i in range(3000)]
     sources.write_text("\n".join(lines + bad) + "\n", encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "validate", str(package), "--format", "json"],

@@ -80,3 +80,36 @@ def test_the_timeline_digest_follows_the_data(package: Path) -> None:
     metrics = package.parent / "data" / "metrics.csv"
     metrics.write_text(metrics.read_text(encoding="utf-8").replace(",250000,", ",260000,"), encoding="utf-8")
     assert data_digest(package_before) != before
+
+
+def _coverage(package: Path) -> str:
+    from pipeline.docs import coverage_summary
+
+    loaded, problems = load_package(package)
+    assert problems == []
+    return coverage_summary(loaded)
+
+
+def test_the_coverage_counts_every_citation_of_a_source_by_provenance(package: Path) -> None:
+    # The fixture cites s-one 9 times and s-two 6 times, across every table with a source column.
+    assert "**15 citations** by fact rows (15 original-reporting); **0.0%** (0)" in _coverage(package)
+
+
+def test_a_repost_counts_as_a_weak_citation_each_time_it_is_cited(package: Path) -> None:
+    sources = package.parent / "data" / "sources.csv"
+    sources.write_text(
+        sources.read_text(encoding="utf-8").replace(
+            "2016,2026-11-26,news,original-reporting", "2016,2026-11-26,news,repost"
+        ),
+        encoding="utf-8",
+    )
+    assert "(9 original-reporting, 6 repost); **40.0%** (6) rest on a repost" in _coverage(package)
+
+
+def test_a_blog_is_weak_whatever_its_provenance(package: Path) -> None:
+    sources = package.parent / "data" / "sources.csv"
+    sources.write_text(
+        sources.read_text(encoding="utf-8").replace("2015-06,2026-11-26,news,", "2015-06,2026-11-26,blog,"),
+        encoding="utf-8",
+    )
+    assert "**60.0%** (9)" in _coverage(package)

@@ -232,7 +232,7 @@ CASES = [
     Case("unique", [replace(S, "https://example.org/two", "https://example.org/one")], "unique-error", S, 3, 5, "url"),
     Case("unique-keys", [
         edit_json("schemas/sources.json", lambda s: s.__setitem__("uniqueKeys", [["kind", "language"]])),
-        replace(S, "news,zh", "news,en"),
+        replace(S, "original-reporting,zh", "original-reporting,en"),
     ], "unique-error", S, 3, 8, "kind"),
     Case("foreign-key", [replace(M, "beta-users-2013,beta,", "beta-users-2013,gamma,")],
          "foreign-key", M, 3, 2, "platform_id"),
@@ -304,7 +304,7 @@ CASES = [
     Case("own-parent-platform", [replace(P, "org-b,alpha,", "org-b,beta,")],
          "self-reference", P, 3, 9, "parent_platform_id"),
     Case("uncited-source", [
-        transform(S, lambda b: b + b"s-three,Unused,,,https://example.org/three,,2026-11-26,news,en,\n"),
+        transform(S, lambda b: b + b"s-three,Unused,,,https://example.org/three,,2026-11-26,news,repost,en,\n"),
     ], "uncited-source", S, 4, 1, "source_id"),
     # ---- positions survive a quoted cell that spans lines
     Case("line-after-multiline-cell", [
