@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import DiffError
+from .files import csv_rows, read_regular
 from .history import files_at
-from .package import descriptor_path, resolve_inside
+from .package import check_schema, descriptor_path, read_json, resolve_inside
+from .report import Problem
 
 LEVELS = ["none", "patch", "minor", "major"]
 
@@ -68,31 +69,56 @@ class Side:
 
 
 def _read_side(source: str | Path) -> Side:
+    """One side's descriptor and CSV tables; a ``DiffError`` for anything that cannot be
+    compared (not a package, a broken schema, a file that cannot be read)."""
     path = descriptor_path(source)
-    try:
-        descriptor = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DiffError(f"cannot read {path}: {exc}") from None
+    descriptor, _, problems = read_json(path, path.name, "package-error")
+    if problems:
+        raise DiffError(f"cannot read {path}: {problems[0].message}")
+    if not isinstance(descriptor, dict):
+        raise DiffError(f"{path}: the descriptor must be a JSON object")
+    resources = descriptor.get("resources", [])
+    if not isinstance(resources, list):
+        raise DiffError(f"{path}: 'resources' must be a list")
     root = path.parent
     tables = {}
-    for resource in descriptor.get("resources", []):
+    for index, resource in enumerate(resources, start=1):
+        if not isinstance(resource, dict):
+            raise DiffError(f"{path}: resource {index} must be an object")
         if resource.get("format", "csv") != "csv" or not str(resource.get("path", "")).endswith(".csv"):
             continue
-        file, why = resolve_inside(root, resource.get("path"))
-        schema = resource.get("schema")
-        if isinstance(schema, str):
-            schema_file, why = resolve_inside(root, schema)
-            if schema_file is None:
-                raise DiffError(f"{path}: {why}")
-            schema = json.loads(schema_file.read_text(encoding="utf-8"))
-        if file is None or not isinstance(schema, dict):
-            raise DiffError(f"{path}: resource {resource.get('name')}: {why or 'no schema'}")
-        try:
-            rows = list(csv.reader(io.StringIO(file.read_text(encoding="utf-8"))))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DiffError(f"cannot read {file}: {exc}") from None
-        tables[resource["name"]] = (schema, rows[0] if rows else [], rows[1:])
+        name = resource.get("name")
+        if not isinstance(name, str) or name in tables:
+            raise DiffError(f"{path}: resource {index} needs a name of its own")
+        tables[name] = _read_table(root, f"{path}: resource {name}", resource)
     return Side(descriptor.get("version"), descriptor, tables)
+
+
+def _read_table(root: Path, where: str, resource: dict) -> tuple[dict, list[str], list[list[str]]]:
+    file, why = resolve_inside(root, resource.get("path"))
+    if file is None:
+        raise DiffError(f"{where}: {why}")
+    schema, schema_rel, text = resource.get("schema"), "datapackage.json", ""
+    if isinstance(schema, str):
+        schema_file, why = resolve_inside(root, schema)
+        if schema_file is None:
+            raise DiffError(f"{where}: schema {why}")
+        schema_rel = schema
+        schema, text, problems = read_json(schema_file, schema, "schema-error")
+        if problems:
+            raise DiffError(f"{where}: {schema_rel}: {problems[0].message}")
+    problems = check_schema(schema, schema_rel, text)
+    if not problems and isinstance(schema, dict):
+        key = schema.get("primaryKey", [])
+        if not (isinstance(key, str) or (isinstance(key, list) and all(isinstance(k, str) for k in key))):
+            problems = [Problem("schema-error", schema_rel, None, None, None, None, "'primaryKey' must name fields")]
+    if problems:
+        raise DiffError(f"{where}: {schema_rel}: {problems[0].message}")
+    try:
+        rows = csv_rows(read_regular(file).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DiffError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+    return schema, rows[0] if rows else [], rows[1:]
 
 
 def _keyed(schema: dict, header: list[str], rows: list[list[str]]) -> dict[str, dict[str, str]]:

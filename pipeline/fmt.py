@@ -85,7 +85,7 @@ def plan(package: Package) -> tuple[list[tuple[Resource, bytes]], list[Problem]]
     out: list[tuple[Resource, bytes]] = []
     problems: list[Problem] = []
     for resource in package.resources:
-        table, found = read_table(resource.file, resource.path)
+        table, found = read_table(resource.file, resource.path, len(resource.fields))
         fatal = [p for p in found if p.code in ("extra-cell", "missing-cell")]
         if table is None or fatal:
             problems += [

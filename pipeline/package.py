@@ -6,11 +6,13 @@ are refused, so validation never reads outside the package or touches the networ
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from .files import read_regular
 from .report import Problem
 
 DESCRIPTOR = "datapackage.json"
@@ -80,16 +82,35 @@ def _as_list(value: str | list) -> list:
     return [value] if isinstance(value, str) else list(value)
 
 
+_NAME_MEMBER = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+@functools.lru_cache(maxsize=8)
+def _name_lines(text: str) -> dict[str, int]:
+    """The line of the first ``"name": "..."`` member of each name in a JSON text, found in
+    one pass over it (a search per name would take time quadratic in a large schema)."""
+    lines: dict[str, int] = {}
+    line, position = 1, 0
+    for match in _NAME_MEMBER.finditer(text):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        try:
+            name = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            continue
+        lines.setdefault(name, line)
+    return lines
+
+
 def _locate(text: str, name: str) -> int | None:
     """The line of the object whose ``"name"`` is ``name`` in a JSON text, to point at it."""
-    match = re.search(r'"name"\s*:\s*"' + re.escape(name) + '"', text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    return _name_lines(text).get(name)
 
 
 def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list[Problem]]:
     """Parse a JSON file, turning every failure into a problem with its line and column."""
     try:
-        raw = file.read_bytes()
+        raw = read_regular(file)
     except FileNotFoundError:
         return None, "", [Problem(code, rel, None, None, None, None, f"file not found: {rel}")]
     except OSError as exc:
@@ -101,10 +122,19 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
         msg = f"not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file"
         return None, "", [Problem(code, rel, line, None, None, None, msg)]
     try:
-        return json.loads(text), text, []
+        return json.loads(text, parse_constant=_refuse_constant), text, []
     except json.JSONDecodeError as exc:
         msg = f"not valid JSON: {exc.msg}"
         return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
+    except ValueError as exc:  # NaN or Infinity, which JSON does not have
+        return None, text, [Problem(code, rel, None, None, None, None, f"not valid JSON: {exc}")]
+    except RecursionError:
+        msg = "not usable JSON: nested too deeply to be read"
+        return None, text, [Problem(code, rel, None, None, None, None, msg)]
+
+
+def _refuse_constant(token: str) -> None:
+    raise ValueError(f"{token} is not a JSON value")
 
 
 def path_problem(path: object) -> str | None:
@@ -273,13 +303,15 @@ def _field_problems(spec: dict) -> list[str]:
     from .schema import parse_bound  # the type parsers live with the types
 
     kind = spec.get("type", "string")
-    if kind not in KNOWN_TYPES:
-        return [f"unknown type {kind!r}"]
+    if not isinstance(kind, str) or kind not in KNOWN_TYPES:
+        return [f"unknown type {kind!r}; expected one of {sorted(SUPPORTED_TYPES)}"]
     if kind not in SUPPORTED_TYPES:
         return [f"type {kind!r} is not supported in CSV resources of this package"]
     problems = []
     fmt = spec.get("format", "default")
-    if kind == "string" and fmt not in STRING_FORMATS:
+    if not isinstance(fmt, str):
+        problems.append(f"'format' must be a string, found {fmt!r}")
+    elif kind == "string" and fmt not in STRING_FORMATS:
         problems.append(f"unknown string format {fmt!r}; expected one of {sorted(STRING_FORMATS)}")
     if kind == "boolean":
         for key in ("trueValues", "falseValues"):
@@ -299,8 +331,10 @@ def _field_problems(spec: dict) -> list[str]:
             problems.append(f"constraint {key!r} does not apply to type {kind!r}")
         elif key in ("required", "unique") and not isinstance(value, bool):
             problems.append(f"constraint {key!r} must be true or false")
-        elif key == "enum" and (not isinstance(value, list) or not value):
-            problems.append("constraint 'enum' must be a non-empty list")
+        elif key == "enum" and (
+            not isinstance(value, list) or not value or not all(isinstance(v, str | int | float) for v in value)
+        ):
+            problems.append("constraint 'enum' must be a non-empty list of values")
         elif key in LENGTH_CONSTRAINTS and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append(f"constraint {key!r} must be a non-negative integer")
         elif key == "pattern":
@@ -357,7 +391,11 @@ def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[s
 
     if "primaryKey" in schema:
         check_fields(schema["primaryKey"], "primaryKey")
-    for key in schema.get("uniqueKeys", []):
+    unique = schema.get("uniqueKeys", [])
+    if not isinstance(unique, list):
+        bad("'uniqueKeys' must be a list")
+        unique = []
+    for key in unique:
         check_fields(key, "a uniqueKey")
     foreign = schema.get("foreignKeys", [])
     if not isinstance(foreign, list):
@@ -370,6 +408,9 @@ def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[s
         fields = check_fields(fk.get("fields"), "a foreign key")
         ref = fk["reference"]
         target_name = ref.get("resource") or resource.name
+        if not isinstance(target_name, str):
+            bad(f"a foreign key's reference 'resource' must be a resource name, found {target_name!r}")
+            continue
         target = by_name.get(target_name)
         if target is None and target_name in declared:
             continue
@@ -377,8 +418,9 @@ def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[s
             bad(f"a foreign key refers to resource {target_name!r}, which the package does not have")
             continue
         ref_fields = ref.get("fields")
-        if not (isinstance(ref_fields, (str, list))):
-            bad("a foreign key's reference needs 'fields'")
+        listed = isinstance(ref_fields, list) and all(isinstance(f, str) for f in ref_fields)
+        if not (isinstance(ref_fields, str) or listed):
+            bad("a foreign key's reference needs 'fields': a field name or a list of them")
             continue
         for name in _as_list(ref_fields):
             if name not in target.field_names:

@@ -8,7 +8,6 @@ byte-order mark, LF line endings, RFC 4180 quoting.
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from collections.abc import Callable
@@ -19,10 +18,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from .files import csv_rows, read_regular
 from .report import Problem
 from .text import WHITESPACE
 
 BOM = b"\xef\xbb\xbf"
+_BLOCK, _MAX_BLOCK = 1 << 20, (1 << 31) - 1
 NL, CR, QUOTE, COMMA = 10, 13, 34, 44
 
 
@@ -51,15 +52,20 @@ def _column_of(buf: np.ndarray, start: int, position: int) -> int:
     return int(outside.sum()) + 1
 
 
-def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
-    """Read one CSV file; the table is None when its structure cannot be trusted."""
+def read_table(file: Path, rel: str, width: int | None = None) -> tuple[RawTable | None, list[Problem]]:
+    """Read one CSV file; the table is None when its structure cannot be trusted.
+
+    ``width`` is the number of fields its schema has: a header of more than twice as many
+    cells is reported without reading the rows, so that the work stays in proportion to
+    what a file of that schema needs (each header cell becomes a column).
+    """
     problems: list[Problem] = []
 
     def problem(code: str, line: int | None, column: int | None, message: str, value: str | None = None) -> None:
         problems.append(Problem(code, rel, line, column, None, value, message))
 
     try:
-        data = file.read_bytes()
+        data = read_regular(file)
     except FileNotFoundError:
         problem("source-error", None, None, f"file not found: {rel}")
         return None, problems
@@ -111,8 +117,17 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
     if blank[0]:
         problem("blank-label", 1, None, "the first line is empty; expected the header row")
         return None, problems
+    if width is not None:
+        first = _cells_per_record(buf, quotes, ends[:1])[0]
+        if first > 2 * width:
+            message = (
+                f"the header has {first} cells, far more than the schema's {width} fields; "
+                "the rows are not checked until the header matches the schema"
+            )
+            problem("extra-label", 1, width + 1, message)
+            return None, problems
     header_bytes = data[starts[0] : ends[0]].rstrip(b"\r")
-    header = next(csv.reader(io.StringIO(header_bytes.decode("utf-8"))))
+    header = csv_rows(header_bytes.decode("utf-8"))[0]
     for line in lines[1:][blank[1:]]:
         problem("blank-row", int(line), None, "the row is empty; expected no blank lines")
 
@@ -129,7 +144,7 @@ def read_table(file: Path, rel: str) -> tuple[RawTable | None, list[Problem]]:
         table = pa.table({name: pa.nulls(0, pa.string()) for name in names})
     else:
         try:
-            table = _parse(data, names, multiline, skip)
+            table = _parse(data, names, multiline, skip, int(length.max()))
         except (pa.ArrowInvalid, pa.ArrowException) as exc:  # a shape the byte scans did not foresee
             problem("source-error", None, None, f"the rows cannot be parsed: {exc}")
             return None, problems
@@ -332,11 +347,13 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
     return found
 
 
-def _parse(data: bytes, names: list[str], multiline: bool, skip: Callable[[object], str]) -> pa.Table:
-    """Every record after the header as string columns; ragged rows go to ``skip``."""
+def _parse(data: bytes, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int) -> pa.Table:
+    """Every record after the header as string columns; ragged rows go to ``skip``. The
+    blocks pyarrow reads are made to hold the longest record (its default is 1 MiB)."""
+    block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
     return pacsv.read_csv(
         io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
         ),

@@ -40,7 +40,7 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
 
 def _read_and_parse(resource: Resource) -> tuple[RawTable | None, ParsedTable | None, list[Problem]]:
     """Read one file and parse its columns: numpy and pyarrow only."""
-    table, problems = read_table(resource.file, resource.path)
+    table, problems = read_table(resource.file, resource.path, len(resource.fields))
     if table is None:
         return None, None, problems
     problems += check_header(resource, table.header)

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
 import shutil
+import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import pytest
@@ -22,6 +26,8 @@ import pytest
 import pipeline
 from pipeline import fetch
 from pipeline.publish import build
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # ------------------------------------------------------------------ servers on 127.0.0.1
 
@@ -243,3 +249,126 @@ def test_a_trickling_server_is_given_up_at_the_deadline(served: Path) -> None:
 def test_other_schemes_are_refused(source: str) -> None:
     with pytest.raises(pipeline.LoadError, match="URLs are not loaded"):
         pipeline.load(source)
+
+
+# ------------------------------------------------------------------ bounded reads
+
+CHILD_LIMITS = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))
+sys.argv = ["pipeline", *{args!r}]
+from pipeline.cli import main
+main()
+"""
+
+
+def run_bounded(args: list[str], memory: int = 3 << 30, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The CLI in a child process that may use at most ``memory`` bytes of address space and
+    ``timeout`` seconds: a blow-up fails the test instead of the machine."""
+    code = CHILD_LIMITS.format(memory=memory, args=args)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def test_a_20_mb_one_line_header_is_one_problem_in_bounded_memory(package: Path) -> None:
+    features = package.parent / "data" / "features.csv"
+    features.write_bytes(b"x," * 10_000_000 + b"x\n" + features.read_bytes().split(b"\n", 1)[1])
+    with unchanged(package.parent):
+        result = run_bounded(["validate", str(package), "--format", "json"])
+    assert result.returncode == 1, result.stderr
+    errors = json.loads(result.stdout)["errors"]
+    assert [(e["code"], e["path"], e["line"], e["column"]) for e in errors] == [
+        ("extra-label", "data/features.csv", 1, 5)
+    ]
+    assert "10000001 cells" in errors[0]["message"]
+
+
+def test_a_schema_of_40000_fields_is_read_in_linear_time(package: Path) -> None:
+    schema = package.parent / "schemas" / "features.json"
+    fields = [{"name": f"f{i}", "type": "string", "description": "x"} for i in range(40_000)]
+    schema.write_text(json.dumps({"fields": fields}, indent=2), encoding="utf-8")
+    code = f"from pipeline.package import load_package; p, e = load_package({str(package)!r}); print(p is None, e)"
+    # a search of the whole text per field took over a minute of CPU here
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20, cwd=ROOT)
+    assert result.stdout.strip() == "False []", result.stderr
+
+
+@contextmanager
+def released_after(fifo: Path, seconds: float = 8) -> Iterator[None]:
+    """Should a reader block on the pipe, a writer opens and closes it after ``seconds``, so
+    that the test fails instead of hanging."""
+    done = threading.Event()
+
+    def release() -> None:
+        if not done.wait(seconds):
+            with suppress(OSError):
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+    assert time.monotonic() - started < seconds, "a reader waited on the named pipe"
+
+
+@pytest.mark.parametrize(
+    ("victim", "code"),
+    [
+        ("data/features.csv", "source-error"),
+        ("schemas/features.json", "schema-error"),
+        ("datapackage.json", "package-error"),
+    ],
+)
+def test_a_named_pipe_is_refused_without_waiting(package: Path, victim: str, code: str) -> None:
+    from pipeline.validation import validate
+
+    target = package.parent / victim
+    target.unlink()
+    os.mkfifo(target)
+    with released_after(target), unchanged(package.parent):
+        problems = validate(package).problems
+        assert [(p.code, p.path) for p in problems] == [(code, victim)]
+        assert "named pipe" in problems[0].message
+        if victim != "datapackage.json":
+            with pytest.raises(pipeline.PackageError):
+                pipeline.diff(package, package)
+            from pipeline.fmt import format_package
+
+            assert format_package(package)[1]
+
+
+def test_a_folder_or_a_device_in_place_of_a_data_file_is_a_source_error(package: Path) -> None:
+    from pipeline.validation import validate
+
+    features = package.parent / "data" / "features.csv"
+    features.unlink()
+    features.mkdir()
+    problems = validate(package).problems
+    assert [(p.code, p.path) for p in problems] == [("source-error", "data/features.csv")]
+    assert "a folder, not a regular file" in problems[0].message
+    features.rmdir()
+    try:
+        os.mknod(features, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero: endless
+    except PermissionError:
+        pytest.skip("making a device node needs privileges this run lacks; the folder case ran")
+    problems = validate(package).problems
+    assert [(p.code, p.path) for p in problems] == [("source-error", "data/features.csv")]
+    assert "a device" in problems[0].message
+
+
+@pytest.mark.parametrize("victim", ["data/features.csv", "schemas/features.json"])
+def test_a_link_out_of_the_package_is_not_read(package: Path, tmp_path: Path, victim: str) -> None:
+    from pipeline.validation import validate
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = package.parent / victim
+    (outside / target.name).write_bytes(target.read_bytes())
+    target.unlink()
+    target.symlink_to(outside / target.name)
+    with unchanged(outside):
+        problems = validate(package).problems
+    assert len(problems) == 1 and "leads outside the package" in problems[0].message
