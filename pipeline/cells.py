@@ -44,6 +44,7 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
 
     def __init__(self) -> None:
         super().__init__()
+        self.columns: dict[str, dict[str, int]] = {}  # each field's 1-based column in its file
         self._positions: dict[tuple[str, str, str, str], np.ndarray] = {}
 
     def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
@@ -70,6 +71,7 @@ class ParsedTable:
     lines: np.ndarray
     blank_lines: np.ndarray
     cells: dict[str, Cells]
+    positions: dict[str, int]  # the 1-based column of the file each field is read from
 
 
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -79,11 +81,12 @@ def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
 def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
     """Name the columns by the schema, turn missing values into nulls, drop blank rows and
     parse every column."""
-    missing = pa.array(resource.missing_values, pa.string())
     columns: dict[str, pa.Array] = {}
-    for index, name in enumerate(resource.field_names[: len(table.header)]):
+    for index, spec in resource.columns_of(table.header):
+        name = spec["name"]
         column = _as_array(table.table.column(index))
-        is_missing = pc.equal(column, "") if resource.missing_values == [""] else pc.is_in(column, missing)
+        missing = resource.missing_values_of(spec)
+        is_missing = pc.equal(column, "") if missing == [""] else pc.is_in(column, pa.array(missing, pa.string()))
         if pc.any(is_missing).as_py():
             column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
         columns[name] = column
@@ -100,4 +103,5 @@ def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
         columns = {name: column.filter(keep) for name, column in columns.items()}
     by_name = {spec["name"]: spec for spec in resource.fields}
     cells = {name: Cells.parse(column, by_name[name]) for name, column in columns.items()}
-    return ParsedTable(columns, lines[~blank], lines[blank], cells)
+    positions = {spec["name"]: index + 1 for index, spec in resource.columns_of(table.header)}
+    return ParsedTable(columns, lines[~blank], lines[blank], cells, positions)

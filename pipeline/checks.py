@@ -8,6 +8,7 @@ Every check is named, and ``Finding`` says which error code and message it stand
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from .schema import (
     expected,
     is_text,
     parse_bound,
+    schema_values,
 )
 from .text import CONTROL, FORMULA_START, WHITESPACE
 
@@ -104,6 +106,24 @@ def _bound_check(cells: Cells, key: str, bound: object) -> Callable[[pa.Array], 
     return lambda _raw: compare(typed, pa.scalar(bound, typed.type))
 
 
+def _one_of(cells: Cells, values: list, spec: dict) -> Callable[[pa.Array], pa.Array]:
+    """Cells compared with the schema's values as typed values: ``1.0`` is in ``[1]`` for a
+    number. A cell that is not of the field's type is left to the type check."""
+    allowed = schema_values(values, spec)
+    typed = cells.comparable()
+
+    def check(_raw: pa.Array) -> pa.Array:
+        found = pc.is_in(typed, value_set=allowed)
+        return pc.if_else(pc.is_null(typed), pa.scalar(None, pa.bool_()), found)
+
+    return check
+
+
+def _shown(values: list) -> str:
+    texts = [v if isinstance(v, str) else json.dumps(v) for v in values]
+    return ", ".join(texts) if len(texts) <= 20 else ", ".join(texts[:20]) + ", …"
+
+
 _BOUND_WORDS = {
     "minimum": "at least",
     "maximum": "at most",
@@ -170,9 +190,20 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
             f"expected {FORMAT_EXPECTED[fmt]}",
         )
     if "enum" in constraints:
-        allowed = [str(v) for v in constraints["enum"]]
-        shown = ", ".join(allowed) if len(allowed) <= 20 else ", ".join(allowed[:20]) + ", …"
-        add("enum", _vector(lambda a: pc.is_in(a, pa.array(allowed))), "constraint-error", f"expected one of: {shown}")
+        add(
+            "enum",
+            _vector(_one_of(cells, constraints["enum"], spec)),
+            "constraint-error",
+            f"expected one of: {_shown(constraints['enum'])}",
+        )
+    if "categories" in spec:
+        values = [c["value"] if isinstance(c, dict) else c for c in spec["categories"]]
+        add(
+            "categories",
+            _vector(_one_of(cells, values, spec)),
+            "constraint-error",
+            f"expected one of the categories: {_shown(values)}",
+        )
     if "pattern" in constraints:
         pattern = anchored(constraints["pattern"])
         add(

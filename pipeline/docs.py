@@ -16,6 +16,7 @@ TIMELINE_PATH = Path("docs/timeline.png")
 README_PATH = Path("README.md")
 MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
 CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
+PROPERTY_MARKERS = ("<!-- properties:start -->", "<!-- properties:end -->")
 COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
 LANGUAGES = {"en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese"}
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
@@ -276,7 +277,10 @@ def codes_table() -> str:
 
 
 def contributing_with_codes(text: str) -> str:
-    return _between(text, CODE_MARKERS, codes_table())
+    """CONTRIBUTING.md with its generated tables (error codes, descriptor properties) refreshed."""
+    from .properties import properties_table
+
+    return _between(_between(text, CODE_MARKERS, codes_table()), PROPERTY_MARKERS, properties_table())
 
 
 def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:

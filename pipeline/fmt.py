@@ -57,9 +57,10 @@ def sort_order(resource: Resource, frame: pd.DataFrame) -> list[int]:
 def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]]) -> list[list[str]]:
     rows = [[clean_cell(cell) for cell in row] for row in rows]
     rows = [row for row in rows if any(row)]
-    missing = set(resource.missing_values)
     frame = pd.DataFrame(rows, columns=header, dtype=object)
+    specs = {spec["name"]: spec for spec in resource.fields}
     for name in resource.primary_key:
+        missing = set(resource.missing_values_of(specs[name]))
         frame[name] = frame[name].where(~frame[name].isin(missing), None)
     return [rows[i] for i in sort_order(resource, frame)]
 

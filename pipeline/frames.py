@@ -19,7 +19,7 @@ from .checks import Finding, arrow_of, resource_schema
 from .package import Package, Resource
 from .read import RawTable
 from .report import Problem
-from .rules import RULES, Frames
+from .rules import Frames, rule_set
 from .schema import to_pandas
 
 
@@ -46,7 +46,11 @@ def parse_cells(resource: Resource, frame: pd.DataFrame) -> dict[str, Cells]:
 
 
 def _problems_from(
-    resource: Resource, error: pdr.errors.SchemaErrors, findings: dict, raw: pd.DataFrame
+    resource: Resource,
+    error: pdr.errors.SchemaErrors,
+    findings: dict,
+    raw: pd.DataFrame,
+    positions: dict[str, int] | None = None,
 ) -> list[Problem]:
     """Turn pandera's failure cases into problems; the index is already the line.
 
@@ -54,7 +58,7 @@ def _problems_from(
     concerns, with that field's raw cell as the value.
     """
     cases = error.failure_cases
-    columns = {name: i + 1 for i, name in enumerate(resource.field_names)}
+    columns = positions or {name: i + 1 for i, name in enumerate(resource.field_names)}
     problems = []
     seen: set[tuple[str, object]] = set()
     for context, column, check, value, line in zip(
@@ -85,7 +89,8 @@ def check_cells(
     try:
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
-        return _with_first_lines(_problems_from(resource, error, findings, frame), frame)
+        found = _problems_from(resource, error, findings, frame, parsed.columns.get(resource.name))
+        return _with_first_lines(found, frame)
     return []
 
 
@@ -159,6 +164,7 @@ def rule_jobs(
 ) -> list[tuple[int, Callable[[], list[Problem]]]]:
     """The package rules of each resource as one job (its row count first, to schedule the
     longest first), each a pandera schema of checks over the typed frame."""
+    rules, problems = rule_set(package)
     absent = frozenset(
         (r.name, name) for r in package.resources for name in r.field_names if name not in parsed[r.name]
     )
@@ -166,7 +172,7 @@ def rule_jobs(
 
     def run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}
-        for index, rule in enumerate(r for r in RULES if r.resource == resource.name):
+        for index, rule in enumerate(r for r in rules if r.resource == resource.name):
             name = f"{rule.code}#{index}"
             checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
             findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
@@ -175,10 +181,13 @@ def rule_jobs(
         try:
             pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
         except pdr.errors.SchemaErrors as error:
-            return _problems_from(resource, error, findings, frames[resource.name])
+            return _problems_from(resource, error, findings, frames[resource.name], parsed.columns.get(resource.name))
         return []
 
-    return [(len(frames[r.name]), partial(run, r)) for r in package.resources]
+    jobs = [
+        (len(frames[r.name]), partial(run, r)) for r in package.resources if any(x.resource == r.name for x in rules)
+    ]
+    return [(0, lambda: problems), *jobs] if problems else jobs
 
 
 def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:

@@ -118,10 +118,10 @@ def _from_csv(content: bytes, fields: list[dict], missing: list[str], rel: str) 
         ),
     )
     _columns(table, fields, rel)
-    nulls = pa.array(missing, pa.string())
     out = {}
     for spec in fields:
         column = table.column(spec["name"]).combine_chunks()
+        nulls = pa.array(spec.get("missingValues", missing), pa.string())
         column = pa.compute.if_else(pa.compute.is_in(column, nulls), pa.scalar(None, pa.string()), column)
         out[spec["name"]] = to_arrow(column, spec)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .files import read_regular
+from .properties import BY_SCOPE, REFUSED, RULE_SETS, refusals
 from .report import Problem
 
 DESCRIPTOR = "datapackage.json"
@@ -27,6 +28,12 @@ COMMON_CONSTRAINTS = {"required", "unique", "enum"}
 LENGTH_CONSTRAINTS = {"minLength", "maxLength"}
 BOUND_CONSTRAINTS = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 STRING_FORMATS = {"default", "uri", "email", "uuid"}
+HASH_PATTERN = re.compile(
+    r"^(?:(?:md5:)?[0-9a-fA-F]{32}|sha1:[0-9a-fA-F]{40}|sha256:[0-9a-fA-F]{64}|sha512:[0-9a-fA-F]{128})$"
+)
+FIELDS_MATCH = ("exact", "equal", "subset", "superset", "partial")
+#: Resource properties whose values ``_load_resource`` judges itself.
+_JUDGED_HERE = frozenset({"name", "path", "type", "format", "mediatype", "schema", "dialect", "bytes", "hash"})
 
 
 @dataclass
@@ -38,6 +45,8 @@ class Resource:
     file: Path
     schema: dict
     schema_path: str
+    bytes: int | None = None  # the file's declared size
+    hash: str | None = None  # the file's declared digest: md5 hex, or "algorithm:hex"
 
     @property
     def fields(self) -> list[dict]:
@@ -55,6 +64,28 @@ class Resource:
     @property
     def missing_values(self) -> list[str]:
         return list(self.schema.get("missingValues", [""]))
+
+    @property
+    def fields_match(self) -> str:
+        return self.schema.get("fieldsMatch", "exact")
+
+    def columns_of(self, header: list[str]) -> list[tuple[int, dict]]:
+        """(position in the file, field) of each column read: by position when the schema's
+        ``fieldsMatch`` is ``exact`` (the default), else by name."""
+        if self.fields_match == "exact":
+            return list(enumerate(self.fields[: len(header)]))
+        by_name = {f["name"]: f for f in self.fields}
+        seen: set[str] = set()
+        out = []
+        for index, label in enumerate(header):
+            if label in by_name and label not in seen:
+                seen.add(label)
+                out.append((index, by_name[label]))
+        return out
+
+    def missing_values_of(self, spec: dict) -> list[str]:
+        """The texts read as missing in one field: its own list (v2), else the schema's."""
+        return list(spec.get("missingValues", self.missing_values))
 
     def foreign_keys(self) -> list[tuple[list[str], str, list[str]]]:
         """Each foreign key as (fields, referenced resource name, referenced fields)."""
@@ -105,6 +136,15 @@ def _name_lines(text: str) -> dict[str, int]:
 def _locate(text: str, name: str) -> int | None:
     """The line of the object whose ``"name"`` is ``name`` in a JSON text, to point at it."""
     return _name_lines(text).get(name)
+
+
+def _locate_key(text: str, key: str, after: int | None = None) -> int | None:
+    """The line of the first ``"key":`` in a JSON text (from line ``after`` on), to point at it."""
+    start = 0
+    if after:
+        start = sum(len(line) for line in text.splitlines(keepends=True)[: after - 1])
+    match = re.compile(r'"' + re.escape(key) + r'"\s*:').search(text, start)
+    return text.count("\n", 0, match.start()) + 1 if match else after
 
 
 def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list[Problem]]:
@@ -185,7 +225,7 @@ def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
         return None, problems
     if not isinstance(data, dict):
         return None, [Problem("package-error", rel, 1, 1, None, None, "the descriptor must be a JSON object")]
-    problems = _check_package_metadata(data, rel)
+    problems = _check_package_metadata(data, rel, text)
     entries = data.get("resources")
     if not isinstance(entries, list) or not entries:
         problems.append(Problem("package-error", rel, None, None, None, None, "'resources' must be a non-empty list"))
@@ -208,11 +248,18 @@ def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
     return Package(root=root, descriptor=data, resources=resources), []
 
 
-def _check_package_metadata(data: dict, rel: str) -> list[Problem]:
+def _check_package_metadata(data: dict, rel: str, text: str = "") -> list[Problem]:
     problems = []
 
-    def bad(message: str) -> None:
-        problems.append(Problem("package-error", rel, None, None, None, None, message))
+    def bad(message: str, line: int | None = None) -> None:
+        problems.append(Problem("package-error", rel, line, None, None, None, message))
+
+    for key, message in refusals("package", data):
+        bad(message, _locate_key(text, key))
+    rules = data.get("rules")
+    if rules is not None and rules not in RULE_SETS:
+        where = _locate_key(text, "rules")
+        bad(f"'rules' names the rule set {rules!r}, which is unknown; expected one of {sorted(RULE_SETS)}", where)
 
     name = data.get("name")
     if name is not None and (not isinstance(name, str) or not NAME_PATTERN.match(name)):
@@ -245,7 +292,49 @@ def _load_resource(
     if name in seen:
         return bad("the name is used by another resource")
     seen.add(name)
+    refused = refusals("resource", entry, skip=_JUDGED_HERE)
+    if refused:
+        return None, [
+            Problem(
+                "resource-error",
+                rel,
+                _locate_key(text, key, line) or line,
+                None,
+                None,
+                None,
+                f"resource {name}: {message}",
+            )
+            for key, message in refused
+        ]
     path = entry.get("path")
+    if isinstance(path, list):
+        return bad("a list of paths is not supported: join the chunks into one CSV file and give its path")
+    if entry.get("type", "table") != "table":
+        return bad(f"'type' {entry['type']!r} is not read; expected 'table' (a tabular CSV resource)", "format-error")
+    if entry.get("mediatype", "text/csv") != "text/csv":
+        return bad(f"'mediatype' {entry['mediatype']!r} is not read; expected 'text/csv'", "format-error")
+    dialect = entry.get("dialect", {})
+    if not isinstance(dialect, dict):
+        return bad("'dialect' must be an object (a path to a dialect file is not read: write it inline)")
+    refused = refusals("dialect", dialect)
+    if refused:
+        return None, [
+            Problem(
+                "resource-error",
+                rel,
+                _locate_key(text, key, line) or line,
+                None,
+                None,
+                None,
+                f"resource {name}: dialect {message}",
+            )
+            for key, message in refused
+        ]
+    size, digest = entry.get("bytes"), entry.get("hash")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        return bad(f"'bytes' must be a non-negative integer, found {size!r}")
+    if digest is not None and not (isinstance(digest, str) and HASH_PATTERN.match(digest)):
+        return bad(f"'hash' must be an md5 digest or 'sha1:', 'sha256:' or 'sha512:' and a digest, found {digest!r}")
     if isinstance(path, str) and URL_PATTERN.match(path):
         return bad(f"path {path!r} is a URL; validation reads only files inside the package", "scheme-error")
     file, why = resolve_inside(root, path)
@@ -267,7 +356,7 @@ def _load_resource(
     else:
         return bad("'schema' must be an inline Table Schema or the path of one", "schema-error")
     found = check_schema(schema, schema_rel, schema_text)
-    resource = Resource(name, entry["path"], file, schema if isinstance(schema, dict) else {}, schema_rel)
+    resource = Resource(name, entry["path"], file, schema if isinstance(schema, dict) else {}, schema_rel, size, digest)
     return (None if found else resource), found
 
 
@@ -278,7 +367,27 @@ def check_schema(schema: object, rel: str, text: str) -> list[Problem]:
     fields = schema.get("fields")
     if not isinstance(fields, list) or not fields:
         return [Problem("schema-error", rel, None, None, None, None, "'fields' must be a non-empty list")]
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem("schema-error", rel, _locate_key(text, key), None, None, None, message)
+        for key, message in refusals("schema", schema)
+    ]
+    match = schema.get("fieldsMatch", "exact")
+    if match not in FIELDS_MATCH:
+        problems.append(
+            Problem(
+                "schema-error",
+                rel,
+                _locate_key(text, "fieldsMatch"),
+                None,
+                None,
+                None,
+                f"'fieldsMatch' must be one of {', '.join(FIELDS_MATCH)}, found {match!r}",
+            )
+        )
+    for fk in schema.get("foreignKeys", []) if isinstance(schema.get("foreignKeys"), list) else []:
+        if isinstance(fk, dict):
+            for key, message in refusals("foreign key", fk):
+                problems.append(Problem("schema-error", rel, _locate_key(text, key), None, None, None, message))
     names: set[str] = set()
     for index, spec in enumerate(fields, start=1):
         if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
@@ -286,17 +395,22 @@ def check_schema(schema: object, rel: str, text: str) -> list[Problem]:
             continue
         name = spec["name"]
         line = _locate(text, name)
-        for message in _field_problems(spec):
+        found = [message for key, message in refusals("field", spec, skip=frozenset({"format"}))]
+        for message in found or _field_problems(spec):
             problems.append(Problem("schema-error", rel, line, None, name, None, message))
         if name in names:
             problems.append(Problem("schema-error", rel, line, None, name, None, "field name used twice"))
         names.add(name)
     missing = schema.get("missingValues", [""])
-    if not isinstance(missing, list) or not all(isinstance(v, str) for v in missing):
+    if not _strings(missing):
         problems.append(
             Problem("schema-error", rel, None, None, None, None, "'missingValues' must be a list of strings")
         )
     return problems
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _field_problems(spec: dict) -> list[str]:
@@ -312,7 +426,24 @@ def _field_problems(spec: dict) -> list[str]:
     if not isinstance(fmt, str):
         problems.append(f"'format' must be a string, found {fmt!r}")
     elif kind == "string" and fmt not in STRING_FORMATS:
-        problems.append(f"unknown string format {fmt!r}; expected one of {sorted(STRING_FORMATS)}")
+        problems.append(f"string format {fmt!r} is not supported; expected one of {sorted(STRING_FORMATS)}")
+    elif kind != "string" and fmt != "default":
+        problems.append(
+            f"format {fmt!r} is not supported for {kind} fields: only the default (ISO 8601, the spec's lexical "
+            "forms) is read; rewrite the cells in that form and drop 'format'"
+        )
+    if "missingValues" in spec and not _strings(spec["missingValues"]):
+        problems.append("'missingValues' must be a list of strings")
+    if "categories" in spec:
+        problems += _categories_problems(spec)
+    constraints = spec.get("constraints", {})
+    for key in constraints if isinstance(constraints, dict) else []:
+        if key not in BY_SCOPE["constraint"]:
+            problems.append(f"unknown constraint {key!r}; expected one of those listed in CONTRIBUTING.md")
+        elif BY_SCOPE["constraint"][key].status == REFUSED:
+            problems.append(f"constraint {key!r} is not supported: {BY_SCOPE['constraint'][key].note}")
+    if problems:
+        return problems
     if kind == "boolean":
         for key in ("trueValues", "falseValues"):
             values = spec.get(key, [])
@@ -335,6 +466,8 @@ def _field_problems(spec: dict) -> list[str]:
             not isinstance(value, list) or not value or not all(isinstance(v, str | int | float) for v in value)
         ):
             problems.append("constraint 'enum' must be a non-empty list of values")
+        elif key == "enum" and not _valid_values(value, spec):
+            problems.append(f"constraint 'enum' holds a value that is not a valid {kind}: {value!r}")
         elif key in LENGTH_CONSTRAINTS and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
             problems.append(f"constraint {key!r} must be a non-negative integer")
         elif key == "pattern":
@@ -342,6 +475,32 @@ def _field_problems(spec: dict) -> list[str]:
         elif key in BOUND_CONSTRAINTS and parse_bound(kind, value) is None:
             problems.append(f"constraint {key!r} value {value!r} is not a valid {kind}")
     return problems
+
+
+def _valid_values(values: list, spec: dict) -> bool:
+    """Whether every value is one of the field's type: strings are judged without Arrow,
+    which would convert Python values and so load pandas while the files are being read."""
+    from .schema import schema_values
+
+    if spec.get("type", "string") in ("string", "any"):
+        return all(isinstance(v, str) for v in values)
+    return schema_values(values, spec) is not None
+
+
+def _categories_problems(spec: dict) -> list[str]:
+    """Categories (v2): a list of values, or of objects with a ``value`` (and a ``label``)."""
+    kind = spec.get("type", "string")
+    categories = spec["categories"]
+    if kind not in ("string", "integer"):
+        return [f"'categories' applies to string and integer fields, not to {kind!r}"]
+    if not isinstance(categories, list) or not categories:
+        return ["'categories' must be a non-empty list"]
+    want = str if kind == "string" else int
+    for item in categories:
+        value = item.get("value") if isinstance(item, dict) else item
+        if not isinstance(value, want) or isinstance(value, bool):
+            return [f"each category must be a {kind} (or an object with such a 'value'), found {item!r}"]
+    return []
 
 
 def _pattern_problems(pattern: object) -> list[str]:

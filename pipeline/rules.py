@@ -17,8 +17,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .package import DESCRIPTOR
+from .properties import RULE_SETS as RULE_SET_NAMES
+from .report import Problem
+
 if TYPE_CHECKING:
     from .cells import ParsedPackage
+    from .package import Package
 
 
 class Frames(dict[str, pd.DataFrame]):
@@ -126,22 +131,96 @@ ONCE = ["founded", "launched", "localized", "shut-down", "replaced"]
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule: the resource it judges, its code, the field its failures are reported on,
+    the message, the check, and every (resource, field) the check reads."""
+
     resource: str
     code: str
     field: str
     message: str
     check: Callable[[pd.DataFrame, Frames], pd.Series]
+    needs: tuple[tuple[str, str], ...] = ()
 
 
 RULES: list[Rule] = []
 
+#: The rule sets a package may ask for with its ``rules`` property, by name.
+RULE_SETS: dict[str, list[Rule]] = {RULE_SET_NAMES[0]: RULES}
 
-def rule(resource: str, code: str, field: str, message: str) -> Callable:
+#: The types the rules assume of the columns they read, where it matters: day spans are
+#: read from dates or partial dates, marks are booleans, figures are numbers.
+_DATES = {"date", "partial date"}
+KINDS: dict[tuple[str, str], set[str]] = {
+    **{
+        (r, f): _DATES
+        for r, f in [
+            ("platforms", "launched"),
+            ("platforms", "closed"),
+            ("platforms", "status_as_of"),
+            ("events", "date"),
+            ("organizations", "founded"),
+            ("metrics", "as_of"),
+            ("sources", "published"),
+            ("sources", "accessed"),
+        ]
+    },
+    **{
+        (r, f): {"boolean"}
+        for r, f in [("platforms", "closed_unknown"), ("events", "preferred"), ("metrics", "preferred")]
+    },
+    ("metrics", "value"): {"integer", "number"},
+}
+
+
+def rule(resource: str, code: str, field: str, message: str, needs: str = "") -> Callable:
+    """Register a rule; ``needs`` lists the ``resource.field`` columns it reads."""
+    columns = tuple(tuple(n.split(".", 1)) for n in needs.split())
+
     def register(fn: Callable[[pd.DataFrame, Frames], pd.Series]) -> Callable:
-        RULES.append(Rule(resource, code, field, message, fn))
+        RULES.append(Rule(resource, code, field, message, fn, columns))  # type: ignore[arg-type]
         return fn
 
     return register
+
+
+def _kind(spec: dict) -> str:
+    return "partial date" if spec.get("partialDate") else spec.get("type", "string")
+
+
+def rule_set(package: Package) -> tuple[list[Rule], list[Problem]]:
+    """The rules the package asks for, each checked against the columns it reads first: a
+    column the package lacks (or holds as another type) is one schema-error, and no rule
+    that reads it runs. A package that names no rule set gets none."""
+    rules = RULE_SETS.get(package.descriptor.get("rules"), [])
+    by_name = {r.name: r for r in package.resources}
+    name = package.descriptor.get("rules")
+    problems: dict[tuple[str, str], Problem] = {}
+    for column in sorted({c for r in rules for c in r.needs}):
+        resource_name, field_name = column
+        resource = by_name.get(resource_name)
+        if resource is None:
+            message = (
+                f"the rule set {name!r} reads {resource_name}.{field_name}, but the package has no resource "
+                f"{resource_name!r}; add it or remove 'rules' from the descriptor"
+            )
+            problems[column] = Problem("schema-error", DESCRIPTOR, None, None, None, None, message)
+            continue
+        spec = next((f for f in resource.fields if f["name"] == field_name), None)
+        if spec is None:
+            message = (
+                f"the rule set {name!r} reads field {field_name!r} of {resource_name}, which the schema does "
+                "not have; add the field or remove 'rules' from the descriptor"
+            )
+        elif _kind(spec) not in KINDS.get(column, {_kind(spec)}):
+            message = (
+                f"the rule set {name!r} reads field {field_name!r} of {resource_name} as "
+                f"{' or '.join(sorted(KINDS[column]))}, but the schema says {_kind(spec)}"
+            )
+        else:
+            continue
+        problems[column] = Problem("schema-error", resource.schema_path, None, None, field_name, None, message)
+    runnable = [r for r in rules if not any(c in problems for c in r.needs)]
+    return runnable, list(problems.values())
 
 
 def _ok(values: pd.Series) -> pd.Series:
@@ -153,7 +232,11 @@ def _ok(values: pd.Series) -> pd.Series:
 
 
 @rule(
-    "platforms", "closed-before-launched", "closed", "the closure is dated before the launch; expected it on or after"
+    "platforms",
+    "closed-before-launched",
+    "closed",
+    "the closure is dated before the launch; expected it on or after",
+    needs="platforms.closed platforms.launched",
 )
 def _closed_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("platforms", "closed", last=True) < frames.days("platforms", "launched"))
@@ -164,6 +247,7 @@ def _closed_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "closure-undated",
     "status",
     "the platform is defunct or replaced but has no closure date; expected closed, or closed_unknown true",
+    needs="platforms.status platforms.closed platforms.closed_unknown",
 )
 def _defunct_has_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     ended = df["status"].isin(["defunct", "replaced"])
@@ -175,6 +259,7 @@ def _defunct_has_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "closure-on-active",
     "status",
     "the platform is active but has a closure; expected closed empty and closed_unknown not true",
+    needs="platforms.status platforms.closed platforms.closed_unknown",
 )
 def _active_not_closed(df: pd.DataFrame, frames: Frames) -> pd.Series:
     active = df["status"] == "active"
@@ -186,6 +271,7 @@ def _active_not_closed(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "closure-on-active",
     "closed_unknown",
     "the closure is both dated and marked unknown; expected one or the other",
+    needs="platforms.closed platforms.closed_unknown",
 )
 def _closure_once(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(~(df["closed"].notna() & df["closed_unknown"].fillna(False)))
@@ -207,6 +293,7 @@ def _has_event(df: pd.DataFrame, frames: Frames, column: str, kinds: list[str]) 
     "date-mismatch",
     "launched",
     "no launched, founded or localized event of this platform has this date; expected one that does",
+    needs="platforms.platform_id platforms.launched events.event events.platform_id events.date",
 )
 def _launch_has_event(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _has_event(df, frames, "launched", BEGUN)
@@ -217,6 +304,7 @@ def _launch_has_event(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "date-mismatch",
     "closed",
     "no shut-down or replaced event of this platform has this date; expected one that does",
+    needs="platforms.platform_id platforms.closed events.event events.platform_id events.date",
 )
 def _closure_has_event(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _has_event(df, frames, "closed", ENDED)
@@ -227,6 +315,7 @@ def _closure_has_event(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "status-mismatch",
     "status",
     "the platform is active but an event says it was shut down or replaced; expected status to agree",
+    needs="platforms.status platforms.platform_id events.event events.platform_id",
 )
 def _status_agrees(df: pd.DataFrame, frames: Frames) -> pd.Series:
     events = frames["events"]
@@ -239,6 +328,7 @@ def _status_agrees(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "status-unsourced",
     "status_source_id",
     "a known status needs its source and the date it holds for; expected status_source_id and status_as_of",
+    needs="platforms.status platforms.status_source_id platforms.status_as_of",
 )
 def _status_sourced(df: pd.DataFrame, frames: Frames) -> pd.Series:
     known = df["status"] != "unknown"
@@ -250,12 +340,19 @@ def _status_sourced(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "name-source-unused",
     "name_source_id",
     "a source is given for the Chinese name but the row has no name_zh or pinyin; expected a name or no name source",
+    needs="platforms.name_source_id platforms.name_zh platforms.pinyin",
 )
 def _name_source_used(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(~(df["name_source_id"].notna() & df["name_zh"].isna() & df["pinyin"].isna()))
 
 
-@rule("platforms", "self-reference", "parent_platform_id", "the platform is its own parent; expected another platform")
+@rule(
+    "platforms",
+    "self-reference",
+    "parent_platform_id",
+    "the platform is its own parent; expected another platform",
+    needs="platforms.parent_platform_id platforms.platform_id",
+)
 def _platform_parent(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["parent_platform_id"] != df["platform_id"])
 
@@ -265,6 +362,7 @@ def _platform_parent(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "future-date",
     "status_as_of",
     "the status is dated after its source was read; expected a date on or before the access date",
+    needs="platforms.status_as_of platforms.status_source_id sources.source_id sources.accessed",
 )
 def _status_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("platforms", "status_as_of") > frames.accessed("platforms", "status_source_id"))
@@ -273,7 +371,13 @@ def _status_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 # ---------------------------------------------------------------------- events
 
 
-@rule("events", "event-subject", "platform_id", "the event names neither a platform nor an organization; expected one")
+@rule(
+    "events",
+    "event-subject",
+    "platform_id",
+    "the event names neither a platform nor an organization; expected one",
+    needs="events.platform_id events.organization_id",
+)
 def _event_has_subject(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return df["platform_id"].notna() | df["organization_id"].notna()
 
@@ -283,6 +387,7 @@ def _event_has_subject(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "listing-detail",
     "exchange",
     "only a listing or a delisting has an exchange or a ticker; expected both empty",
+    needs="events.event events.exchange events.ticker",
 )
 def _listing_detail(df: pd.DataFrame, frames: Frames) -> pd.Series:
     listing = df["event"].isin(["listed", "delisted"])
@@ -294,6 +399,7 @@ def _listing_detail(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "event-before-launch",
     "date",
     "the platform is renamed, blocked, seen running, replaced or shut down before it launched; expected a later date",
+    needs="events.platform_id events.event events.date platforms.platform_id platforms.launched",
 )
 def _event_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     launched = frames.looked_up_days("events", "platform_id", "platforms", "platform_id", "launched")
@@ -306,6 +412,7 @@ def _event_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "event-after-closure",
     "date",
     "the platform is seen in service or blocked after it closed; expected a date on or before the closure",
+    needs="events.platform_id events.event events.date platforms.platform_id platforms.closed",
 )
 def _event_before_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     closed = frames.looked_up_days("events", "platform_id", "platforms", "platform_id", "closed", last=True)
@@ -318,6 +425,7 @@ def _event_before_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "event-before-launch",
     "date",
     "the organization is listed, acquired, merged or renamed before it was founded; expected a later date",
+    needs="events.organization_id events.event events.date organizations.organization_id organizations.founded",
 )
 def _event_after_founding(df: pd.DataFrame, frames: Frames) -> pd.Series:
     founded = frames.looked_up_days("events", "organization_id", "organizations", "organization_id", "founded")
@@ -330,6 +438,7 @@ def _event_after_founding(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "self-reference",
     "other_organization_id",
     "the counterparty is the organization itself; expected another organization",
+    needs="events.other_organization_id events.organization_id",
 )
 def _event_counterparty(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["other_organization_id"] != df["organization_id"])
@@ -370,6 +479,7 @@ def _preferred(
     "preferred-claims",
     "preferred",
     "sources date this event differently; expected preferred true on exactly one claim and false on the others",
+    needs="events.platform_id events.organization_id events.event events.date events.preferred",
 )
 def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     # The subject of an event is its platform when it names one, else its organization.
@@ -385,7 +495,13 @@ def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _preferred(df, group, disagree)
 
 
-@rule("events", "future-date", "date", "the event is dated after its source was read; expected an earlier date")
+@rule(
+    "events",
+    "future-date",
+    "date",
+    "the event is dated after its source was read; expected an earlier date",
+    needs="events.date events.source_id sources.source_id sources.accessed",
+)
 def _event_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("events", "date") > frames.accessed("events", "source_id"))
 
@@ -398,6 +514,7 @@ def _event_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "event-before-launch",
     "as_of",
     "the figure is dated before the platform launched; expected a later date (targets excepted)",
+    needs="metrics.platform_id metrics.measure metrics.as_of platforms.platform_id platforms.launched",
 )
 def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     launched = frames.looked_up_days("metrics", "platform_id", "platforms", "platform_id", "launched")
@@ -410,6 +527,8 @@ def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "preferred-claims",
     "preferred",
     "sources give different figures for this measure and date; expected preferred true on exactly one",
+    needs="metrics.platform_id metrics.measure metrics.segment metrics.scope metrics.as_of metrics.value "
+    "metrics.preferred",
 )
 def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     keys = ["platform_id", "measure", "segment", "scope", "as_of"]
@@ -422,7 +541,13 @@ def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _preferred(df, group, disagree)
 
 
-@rule("metrics", "future-date", "as_of", "the figure is dated after its source was read; expected an earlier date")
+@rule(
+    "metrics",
+    "future-date",
+    "as_of",
+    "the figure is dated after its source was read; expected an earlier date",
+    needs="metrics.as_of metrics.source_id sources.source_id sources.accessed",
+)
 def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("metrics", "as_of") > frames.accessed("metrics", "source_id"))
 
@@ -430,7 +555,13 @@ def _metric_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
 # --------------------------------------------------------------------- sources
 
 
-@rule("sources", "uncited-source", "source_id", "no fact cites this source; expected every source to be cited")
+@rule(
+    "sources",
+    "uncited-source",
+    "source_id",
+    "no fact cites this source; expected every source to be cited",
+    needs="sources.source_id",
+)
 def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
     cited = np.zeros(len(df), bool)
     for name, column in frames.citations:
@@ -452,6 +583,7 @@ def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "future-date",
     "published",
     "the source is dated after the day it was read; expected a publication date on or before access",
+    needs="sources.published sources.accessed",
 )
 def _published_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("sources", "published") > frames.days("sources", "accessed"))
@@ -462,6 +594,7 @@ def _published_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "self-reference",
     "parent_organization_id",
     "the organization is its own parent; expected another organization",
+    needs="organizations.parent_organization_id organizations.organization_id",
 )
 def _organization_parent(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["parent_organization_id"] != df["organization_id"])

@@ -181,6 +181,41 @@ def to_arrow(arr: pa.Array, spec: dict, valid: pa.Array | None = None) -> pa.Arr
     return clean
 
 
+def _as_text(value: object, spec: dict) -> str | None:
+    """A value written in a schema (an enum member, a category) as the text of a cell."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        if spec.get("type") != "boolean":
+            return None
+        true, false = boolean_values(spec)
+        return (true if value else false)[0] if (true if value else false) else None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "INF" if value > 0 else "-INF"
+        return repr(value)
+    return None
+
+
+def schema_values(values: list, spec: dict) -> pa.Array | None:
+    """Values written in a schema as typed values of the field, to compare cells with; None
+    when one of them is not a valid value of the field's type."""
+    plain = {k: v for k, v in spec.items() if k != "constraints"}
+    texts = [_as_text(v, plain) for v in values]
+    if any(t is None for t in texts):
+        return None
+    arr = pa.array(texts, pa.string())
+    valid = lexically_valid(arr, plain)
+    if not pc.all(valid).as_py():
+        return None
+    typed = to_arrow(arr, plain, valid)
+    return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
+
+
 def parse_bound(kind: str, value: object) -> object | None:
     """A constraint bound as a Python value of the field's type, or None when it is invalid."""
     try:

@@ -106,6 +106,7 @@ def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Probl
             problems += found
             if table is not None and columns is not None:
                 tables[resource.name], parsed[resource.name] = table, columns.cells
+                parsed.columns[resource.name] = columns.positions
                 frames[resource.name], blank = f.frame_of(resource, columns)
                 problems += blank
         readable = [r for r in package.resources if r.name in frames]
@@ -120,12 +121,18 @@ def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Probl
 
 
 def check_header(resource: Resource, header: list[str]) -> list[Problem]:
-    """The header must equal the schema's field names, in order."""
+    """The header must equal the schema's field names, in order (``fieldsMatch`` exact, the
+    default), or match them by name as the schema's ``fieldsMatch`` says."""
     problems = []
     names = resource.field_names
 
     def bad(code: str, column: int, field: str | None, value: str | None, message: str) -> None:
         problems.append(Problem(code, resource.path, 1, column, field, value, message))
+
+    match = resource.fields_match
+    if match != "exact":
+        _header_by_name(resource, header, match, bad)
+        return problems
 
     seen: set[str] = set()
     for index, label in enumerate(header):
@@ -143,3 +150,26 @@ def check_header(resource: Resource, header: list[str]) -> list[Problem]:
     for index in range(len(header), len(names)):
         bad("missing-label", index + 1, names[index], None, f"the header lacks the field {names[index]!r}")
     return problems
+
+
+def _header_by_name(resource: Resource, header: list[str], match: str, bad) -> None:
+    """The header against the fields by name: ``equal`` (the same fields in any order),
+    ``subset`` (every field, and perhaps more columns), ``superset`` (only fields, perhaps
+    not all) or ``partial`` (at least one field)."""
+    names = resource.field_names
+    known = set(names)
+    seen: set[str] = set()
+    for index, label in enumerate(header):
+        if not label:
+            bad("blank-label", index + 1, None, label, "the header cell is empty; expected a field name")
+        elif label in seen:
+            bad("duplicate-label", index + 1, label, label, f"the label {label!r} appears twice in the header")
+        elif label not in known and match in ("equal", "superset"):
+            bad("extra-label", index + 1, None, label, f"the header has a column {label!r} the schema does not define")
+        seen.add(label)
+    if match in ("equal", "subset"):
+        for name in names:
+            if name not in seen:
+                bad("missing-label", len(header) + 1, name, None, f"the header lacks the field {name!r}")
+    if match == "partial" and not seen & known:
+        bad("missing-label", 1, None, None, f"the header has none of the schema's fields; expected some of {names}")

@@ -306,6 +306,87 @@ CASES = [
     Case("uncited-source", [
         transform(S, lambda b: b + b"s-three,Unused,,,https://example.org/three,,2026-11-26,news,repost,en,\n"),
     ], "uncited-source", S, 4, 1, "source_id"),
+    # ---- every property is implemented, refused by name or reported as unknown
+    Case("dialect-delimiter-refused", [edit_json("datapackage.json", set_resource(0, "dialect", {"delimiter": ";"}))],
+         "resource-error", "datapackage.json", '"delimiter"', None, None),
+    Case("dialect-no-header-refused", [edit_json("datapackage.json", set_resource(0, "dialect", {"header": False}))],
+         "resource-error", "datapackage.json", '"header"', None, None),
+    Case("dialect-comment-char-refused", [
+        edit_json("datapackage.json", set_resource(0, "dialect", {"delimiter": ",", "commentChar": "#"})),
+    ], "resource-error", "datapackage.json", '"commentChar"', None, None),
+    Case("dialect-unknown-option", [edit_json("datapackage.json", set_resource(0, "dialect", {"separator": ";"}))],
+         "resource-error", "datapackage.json", '"separator"', None, None),
+    Case("encoding-refused", [edit_json("datapackage.json", set_resource(1, "encoding", "latin-1"))],
+         "resource-error", "datapackage.json", '"encoding": "latin-1"', None, None),
+    Case("inline-data-refused", [edit_json("datapackage.json", set_resource(0, "data", [{"source_id": "s-one"}]))],
+         "resource-error", "datapackage.json", '"data"', None, None),
+    Case("path-list-refused", [
+        edit_json("datapackage.json", set_resource(0, "path", ["data/sources.csv", "data/more.csv"])),
+    ], "resource-error", "datapackage.json", '"name": "sources"', None, None),
+    Case("resource-unknown-property", [edit_json("datapackage.json", set_resource(0, "colour", "blue"))],
+         "resource-error", "datapackage.json", '"colour"', None, None),
+    Case("package-unknown-property", [edit_json("datapackage.json", lambda d: d.__setitem__("colour", "blue"))],
+         "package-error", "datapackage.json", '"colour"', None, None),
+    Case("package-unknown-rule-set", [edit_json("datapackage.json", lambda d: d.__setitem__("rules", "other"))],
+         "package-error", "datapackage.json", '"rules"', None, None),
+    Case("date-format-pattern-refused", [
+        edit_json("schemas/sources.json", lambda s: field(s, "accessed").update(format="%d/%m/%Y")),
+    ], "schema-error", "schemas/sources.json", '"name": "accessed"', None, "accessed"),
+    Case("decimal-char-refused", [
+        edit_json("schemas/metrics.json", lambda s: field(s, "value").update(decimalChar=",")),
+    ], "schema-error", "schemas/metrics.json", '"name": "value"', None, "value"),
+    Case("group-char-refused", [edit_json("schemas/metrics.json", lambda s: field(s, "value").update(groupChar=","))],
+         "schema-error", "schemas/metrics.json", '"name": "value"', None, "value"),
+    Case("bare-number-refused", [
+        edit_json("schemas/metrics.json", lambda s: field(s, "value").update(bareNumber=False)),
+    ], "schema-error", "schemas/metrics.json", '"name": "value"', None, "value"),
+    Case("list-item-type-refused", [edit_json("schemas/metrics.json", lambda s: field(s, "note").update(itemType="x"))],
+         "schema-error", "schemas/metrics.json", '"name": "note"', None, "note"),
+    Case("field-unknown-property", [edit_json("schemas/metrics.json", lambda s: field(s, "note").update(colour="x"))],
+         "schema-error", "schemas/metrics.json", '"name": "note"', None, "note"),
+    Case("constraint-unknown", [edit_json("schemas/metrics.json", set_constraint("value", "minimun", 0))],
+         "schema-error", "schemas/metrics.json", '"name": "value"', None, "value"),
+    Case("constraint-json-schema-refused", [
+        edit_json("schemas/metrics.json", set_constraint("note", "jsonSchema", {})),
+    ], "schema-error", "schemas/metrics.json", '"name": "note"', None, "note"),
+    Case("schema-unknown-property", [edit_json("schemas/metrics.json", lambda s: s.__setitem__("colour", "x"))],
+         "schema-error", "schemas/metrics.json", '"colour"', None, None),
+    Case("fields-match-unknown", [edit_json("schemas/metrics.json", lambda s: s.__setitem__("fieldsMatch", "some"))],
+         "schema-error", "schemas/metrics.json", '"fieldsMatch"', None, None),
+    Case("enum-value-not-of-the-type", [edit_json("schemas/metrics.json", set_constraint("value", "enum", ["many"]))],
+         "schema-error", "schemas/metrics.json", '"name": "value"', None, "value"),
+    # ---- the package's rules are declared by it and need their columns
+    Case("rules-need-a-missing-column", [
+        edit_json("schemas/platforms.json", lambda s: field(s, "pinyin").update(name="pinyin_name")),
+        replace(P, ",name_zh,pinyin,", ",name_zh,pinyin_name,"),
+    ], "schema-error", "schemas/platforms.json", None, None, "pinyin"),
+    Case("rules-need-a-boolean", [
+        edit_json("schemas/platforms.json", lambda s: field(s, "closed_unknown").update(type="string")),
+    ], "schema-error", "schemas/platforms.json", None, None, "closed_unknown"),
+    # ---- fieldsMatch, field-level missingValues and categories
+    Case("fields-match-equal-lacks-a-field", [
+        edit_json("schemas/features.json", lambda s: s.__setitem__("fieldsMatch", "equal")),
+        write(F, b"feature,platform_id,source_id\njob-listings,alpha,s-one\nmessaging,beta,s-two\n"),
+    ], "missing-label", F, 1, 4, "note"),
+    Case("fields-match-equal-cell-by-name", [
+        edit_json("schemas/features.json", lambda s: s.__setitem__("fieldsMatch", "equal")),
+        write(F, b"feature,platform_id,source_id,note\njob-listings,alpha,s-one,\nbogus,beta,s-two,\n"),
+    ], "constraint-error", F, 3, 1, "feature"),
+    Case("fields-match-superset-extra-label", [
+        edit_json("schemas/features.json", lambda s: s.__setitem__("fieldsMatch", "superset")),
+        write(F, b"platform_id,feature,extra,source_id\nalpha,job-listings,x,s-one\nbeta,messaging,y,s-two\n"),
+    ], "extra-label", F, 1, 3, None),
+    Case("field-missing-values", [
+        edit_json("schemas/platforms.json", lambda s: field(s, "name_en").update(missingValues=["", "n/a"])),
+        replace(P, "alpha,Alpha,", "alpha,n/a,"),
+    ], "constraint-error", P, 2, 2, "name_en"),
+    Case("categories", [
+        edit_json("schemas/features.json", lambda s: field(s, "feature").update(categories=["job-listings"])),
+    ], "constraint-error", F, 3, 2, "feature"),
+    Case("categories-as-objects", [
+        edit_json("schemas/features.json",
+                  lambda s: field(s, "feature").update(categories=[{"value": "messaging", "label": "Messaging"}])),
+    ], "constraint-error", F, 2, 2, "feature"),
     # ---- positions survive a quoted cell that spans lines
     Case("line-after-multiline-cell", [
         replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first line\nsecond line"\n'),
