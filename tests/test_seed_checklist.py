@@ -64,6 +64,8 @@ CHECKLIST: list[tuple[str, Callable[[], object]]] = [
         ),
     ),
     (
+        # Kept as the seed's claim; the package follows the chief executive's own words, which
+        # give 140 million as China's professionals (TechCrunch, 24 February 2014).
         "LinkedIn's chief executive hoped for 140 million users in China: a target, not a count",
         lambda: row(
             "metrics",
@@ -213,11 +215,14 @@ CHECKLIST: list[tuple[str, Callable[[], object]]] = [
         lambda: "niche" in row("platforms", platform_id="huihui")["note"] or pytest.fail("lost"),
     ),
     (
+        # The seed's "active users" are Tencent's combined Weixin and WeChat monthly actives
+        # (806 million in Q2 2016 by Tencent's results, as China Internet Watch reports them).
         "WeChat has more than 800 million active users",
         lambda: row(
             "metrics",
             platform_id="wechat",
-            measure="active-users",
+            measure="monthly-active-users",
+            scope="worldwide",
             value="800000000",
             qualifier="more-than",
             source_id=SEED,
