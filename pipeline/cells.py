@@ -9,7 +9,7 @@ done once, in whichever thread comes first).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from .package import Resource
 from .read import RawTable
-from .schema import lexically_valid, to_arrow
+from .schema import comparable, lexically_valid, to_arrow
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,20 @@ class Cells:
     raw: pa.Array
     valid: pa.Array
     typed: pa.Array
+    spec: dict = field(default_factory=dict, repr=False)
+    _comparable: pa.Array | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, raw: pa.Array, spec: dict) -> Cells:
         valid = lexically_valid(raw, spec)
-        return cls(raw, valid, to_arrow(raw, spec, valid))
+        return cls(raw, valid, to_arrow(raw, spec, valid), spec)
 
     def comparable(self) -> pa.Array:
-        typed = self.typed
-        return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
+        """The logical values cells are compared by (keys, enums, bounds, row order); null where
+        a cell is missing or not of its type (that is a type problem, not a key problem)."""
+        if self._comparable is None:
+            object.__setattr__(self, "_comparable", comparable(self.typed, self.spec))
+        return self._comparable
 
 
 class ParsedPackage(dict[str, dict[str, Cells]]):
@@ -57,9 +62,40 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
                 rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
                 self._positions[index] = np.full(rows, -1, np.int64)
             else:
-                found = pc.index_in(cells.raw, value_set=keys.raw, skip_nulls=True)
+                mine, theirs = same_type(cells.comparable(), keys.comparable())
+                found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
                 self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
         return self._positions[index]
+
+
+def same_type(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """Two key columns as one Arrow type: their own when they agree, else their typed values as
+    text (an integer 1 then matches the string "1", as the canonical texts are equal)."""
+    if a.type == b.type:
+        return a, b
+    numeric = [pa.types.is_integer(t) or pa.types.is_decimal(t) for t in (a.type, b.type)]
+    if all(numeric) and (pa.types.is_decimal(a.type) or pa.types.is_decimal(b.type)):
+        wide = pa.decimal256(76, 0)
+        return a.cast(wide), b.cast(wide)
+    return a.cast(pa.string()), b.cast(pa.string())
+
+
+def key_codes(columns: list[pa.Array]) -> np.ndarray:
+    """One integer per row that is equal exactly where the rows' typed key values are all
+    equal; -1 where any of them is missing."""
+    n = len(columns[0]) if columns else 0
+    codes = np.zeros(n, np.int64)
+    missing = np.zeros(n, bool)
+    for column in columns:
+        encoded = pc.dictionary_encode(column)
+        indices = encoded.indices
+        missing |= indices.is_null().to_numpy(zero_copy_only=False)
+        part = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = codes * (len(encoded.dictionary) + 1) + part
+        if len(columns) > 1:  # keep the codes small: renumber the combination so far
+            codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)
+    codes[missing] = -1
+    return codes
 
 
 @dataclass(frozen=True)

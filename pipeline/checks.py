@@ -21,7 +21,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import Cells, ParsedPackage
+from .cells import Cells, ParsedPackage, key_codes, same_type
 from .package import Resource
 from .schema import (
     FORMAT_EXPECTED,
@@ -29,7 +29,6 @@ from .schema import (
     anchored,
     expected,
     is_text,
-    parse_bound,
     schema_values,
 )
 from .text import CONTROL, FORMULA_START, WHITESPACE
@@ -95,7 +94,9 @@ def _is_nfc(series: pd.Series) -> pd.Series:
     return pd.Series(ok, index=series.index)
 
 
-def _bound_check(cells: Cells, key: str, bound: object) -> Callable[[pa.Array], pa.Array]:
+def _bound_check(cells: Cells, key: str, bound: object, spec: dict) -> Callable[[pa.Array], pa.Array]:
+    """Cells against a bound, both as logical values of the field's type (an integer bound
+    beyond 64 bits is compared as a decimal)."""
     compare = {
         "minimum": pc.greater_equal,
         "maximum": pc.less_equal,
@@ -103,7 +104,8 @@ def _bound_check(cells: Cells, key: str, bound: object) -> Callable[[pa.Array], 
         "exclusiveMaximum": pc.less,
     }[key]
     typed = cells.comparable()
-    return lambda _raw: compare(typed, pa.scalar(bound, typed.type))
+    value = schema_values([bound], spec)[0]
+    return lambda _raw: compare(typed, value)
 
 
 def _one_of(cells: Cells, values: list, spec: dict) -> Callable[[pa.Array], pa.Array]:
@@ -230,36 +232,47 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
         )
     for key, word in _BOUND_WORDS.items():
         if key in constraints:
-            bound = parse_bound(kind, constraints[key])
             add(
                 key,
-                _vector(_bound_check(cells, key, bound)),
+                _vector(_bound_check(cells, key, constraints[key], spec)),
                 "constraint-error",
                 f"expected a value {word} {constraints[key]}",
             )
     return checks
 
 
-def _key_values(frame: pd.DataFrame, fields: list[str]) -> pd.Series | pd.MultiIndex:
-    if len(fields) == 1:
-        return frame[fields[0]]
-    return pd.MultiIndex.from_frame(frame[fields])
-
-
-def _foreign_key(
-    fields: list[str], target: pd.DataFrame, ref_fields: list[str], positions: Callable[[], np.ndarray]
-) -> Callable:
-    """Rows whose key is found in ``target``; a single-field key uses the shared look-up."""
+def _foreign_key(own: list[Cells], target: list[Cells] | None, positions: Callable[[], np.ndarray]) -> Callable:
+    """Rows whose typed key is found in the target's typed key; a single-field key uses the
+    shared look-up. A key cell that is missing or not of its type is not looked up."""
 
     def check(frame: pd.DataFrame) -> pd.Series:
-        present = frame[fields].notna().all(axis=1).to_numpy()
-        if not all(f in target for f in ref_fields):
+        present = np.ones(len(frame), bool)
+        for cells in own:
+            present &= cells.comparable().is_valid().to_numpy(zero_copy_only=False)
+        if target is None:
             return pd.Series(True, index=frame.index)
-        if len(fields) == 1:
+        if len(own) == 1:
             found = positions() >= 0
         else:
-            found = np.asarray(_key_values(frame, fields).isin(_key_values(target, ref_fields).dropna()))
+            pairs = [same_type(a.comparable(), b.comparable()) for a, b in zip(own, target, strict=True)]
+            mine = pc.binary_join_element_wise(*[a.cast(pa.string()) for a, _ in pairs], "\x1f")
+            theirs = pc.binary_join_element_wise(*[b.cast(pa.string()) for _, b in pairs], "\x1f")
+            found = pc.is_in(mine, value_set=theirs.drop_null()).to_numpy(zero_copy_only=False)
         return pd.Series(found | ~present, index=frame.index)
+
+    return check
+
+
+def repeated(cells: list[Cells]) -> np.ndarray:
+    """True on each row whose typed key values all equal those of an earlier row (none missing)."""
+    codes = key_codes([c.comparable() for c in cells])
+    repeats = pd.Series(codes).duplicated(keep="first").to_numpy()
+    return repeats & (codes >= 0)
+
+
+def _unique_rows(cells: list[Cells]) -> Callable:
+    def check(frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(~repeated(cells), index=frame.index)
 
     return check
 
@@ -281,14 +294,6 @@ def _sorted(fields: list[str], cells: dict[str, Cells]) -> Callable:
             ok[1:] &= ~(less & ~decided)
             decided |= less | greater
         return pd.Series(ok, index=frame.index)
-
-    return check
-
-
-def _unique_key(fields: list[str]) -> Callable:
-    def check(frame: pd.DataFrame) -> pd.Series:
-        present = frame[fields].notna().all(axis=1)
-        return ~(frame.duplicated(subset=fields, keep="first") & present)
 
     return check
 
@@ -321,20 +326,18 @@ def resource_schema(
             if in_pk
             else Finding("constraint-error", "a value is required", name)
         )
-        unique = bool(constraints.get("unique")) and pk != [name]
-        findings[(name, "field_uniqueness")] = Finding(
-            "unique-error", "the value repeats; expected unique values", name
-        )
-        columns[name] = pdr.Column(
-            nullable=not (constraints.get("required") or in_pk),
-            unique=unique,
-            report_duplicates="exclude_first",
-            checks=checks,
-        )
+        if constraints.get("unique") and pk != [name]:
+            unique = _unique_rows([cells[name]])
+            checks.append(pdr.Check(unique, name="field_uniqueness", ignore_na=False))
+            findings[(name, "field_uniqueness")] = Finding(
+                "unique-error", "the value repeats; expected unique values", name
+            )
+        columns[name] = pdr.Column(nullable=not (constraints.get("required") or in_pk), checks=checks)
 
     frame_checks = []
     present_pk = [f for f in pk if f in frame]
     if present_pk == pk and pk:
+        frame_checks.append(pdr.Check(_unique_rows([cells[f] for f in pk]), name="multiple_fields_uniqueness"))
         findings[(None, "multiple_fields_uniqueness")] = Finding(
             "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
         )
@@ -346,27 +349,22 @@ def resource_schema(
         fields = [key] if isinstance(key, str) else list(key)
         if all(f in frame for f in fields):
             check_name = "unique-key:" + ",".join(fields)
-            frame_checks.append(pdr.Check(_unique_key(fields), name=check_name))
+            frame_checks.append(pdr.Check(_unique_rows([cells[f] for f in fields]), name=check_name))
             findings[(None, check_name)] = Finding(
                 "unique-error", f"the values of ({', '.join(fields)}) repeat; expected them unique", fields[0]
             )
     for fields, target_name, ref_fields in resource.foreign_keys():
-        target = frame if target_name == resource.name else frames.get(target_name)
-        if target is None or not all(f in frame for f in fields):
+        if target_name not in parsed or not all(f in frame for f in fields):
             continue
+        theirs = parsed[target_name]
+        target = [theirs[f] for f in ref_fields] if all(f in theirs for f in ref_fields) else None
         check_name = f"foreign-key:{','.join(fields)}"
         lookup = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
-        frame_checks.append(pdr.Check(_foreign_key(fields, target, ref_fields, lookup), name=check_name))
+        frame_checks.append(pdr.Check(_foreign_key([cells[f] for f in fields], target, lookup), name=check_name))
         findings[(None, check_name)] = Finding(
             "foreign-key",
             f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",
             fields[0],
         )
-    schema = pdr.DataFrameSchema(
-        columns,
-        checks=frame_checks,
-        unique=pk if present_pk == pk and pk else None,
-        report_duplicates="exclude_first",
-        name=resource.name,
-    )
+    schema = pdr.DataFrameSchema(columns, checks=frame_checks, name=resource.name)
     return schema, findings

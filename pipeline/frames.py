@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pdr
 import pyarrow as pa
 
-from .cells import Cells, ParsedPackage, ParsedTable
+from .cells import Cells, ParsedPackage, ParsedTable, key_codes
 from .checks import Finding, arrow_of, resource_schema
 from .package import Package, Resource
 from .read import RawTable
@@ -90,21 +91,29 @@ def check_cells(
         schema.validate(frame, lazy=True)
     except pdr.errors.SchemaErrors as error:
         found = _problems_from(resource, error, findings, frame, parsed.columns.get(resource.name))
-        return _with_first_lines(found, frame)
+        return _with_first_lines(found, frame, resource, parsed[resource.name])
     return []
 
 
-def _with_first_lines(problems: list[Problem], frame: pd.DataFrame) -> list[Problem]:
-    """Say where a repeated value first appeared, as Frictionless does."""
-    firsts: dict[str, dict[str, int]] = {}
+def _with_first_lines(problems: list[Problem], frame: pd.DataFrame, resource: Resource, cells: dict) -> list[Problem]:
+    """Say where a repeated key first appeared, as Frictionless does: the first row with the
+    same typed values (``1`` repeats ``01`` in an integer key)."""
+    lines = frame.index.to_numpy()
+    firsts: dict[tuple[str, ...], np.ndarray] = {}
     out = []
     for p in problems:
-        if p.code in ("unique-error", "primary-key") and p.field in frame and p.value is not None:
-            if p.field not in firsts:
-                column = frame[p.field].dropna()
-                column = column[~column.duplicated(keep="first")]
-                firsts[p.field] = dict(zip(column.astype(str), column.index, strict=True))
-            first = firsts[p.field].get(p.value)
+        fields: tuple[str, ...] = ()
+        if p.code == "primary-key" and p.value is not None:
+            fields = tuple(resource.primary_key)
+        elif p.code == "unique-error" and p.message.startswith("the value repeats") and p.field:
+            fields = (p.field,)
+        if fields and all(f in cells for f in fields) and p.line is not None:
+            if fields not in firsts:
+                codes = key_codes([cells[f].comparable() for f in fields])
+                _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+                firsts[fields] = lines[first[inverse]]
+            at = int(np.searchsorted(lines, p.line))
+            first = int(firsts[fields][at]) if at < len(lines) and lines[at] == p.line else None
             if first is not None and first != p.line:
                 p = Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message} (first at line {first})")
         out.append(p)

@@ -22,7 +22,7 @@ from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
 from .files import read_regular
 from .package import Package, check_schema, descriptor_path, path_problem, resolve_inside
-from .schema import arrow_type, to_arrow, to_pandas
+from .schema import arrow_type, integers, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
 #: How JSON releases write the numbers JSON has no token for (Table Schema's own words).
@@ -144,6 +144,8 @@ def _from_json(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Arr
         elif spec.get("type") == "number":
             # NaN and infinities are written as the strings Table Schema gives them
             out[spec["name"]] = pa.array([NUMBER_WORDS.get(v, v) if isinstance(v, str) else v for v in values], target)
+        elif spec.get("type") == "integer":  # of any size: int64, or decimals beyond 64 bits
+            out[spec["name"]] = integers(pa.array([None if v is None else str(v) for v in values], pa.string()))
         else:
             out[spec["name"]] = pa.array(values, target)
     return out

@@ -11,11 +11,13 @@ import datetime as dt
 import hashlib
 import io
 import json
+import math
 import os
 import re
 import shutil
 import tempfile
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,7 +61,9 @@ def typed_table(resource: Resource, frame) -> pa.Table:
     for spec in resource.fields:
         column = to_arrow(arrow_of(frame[spec["name"]]), spec)
         meta = {"description": spec.get("description", ""), "title": spec.get("title", "")}
-        fields.append(pa.field(spec["name"], arrow_type(spec), nullable=True, metadata=meta))
+        # an integer column beyond 64 bits is held as decimals: its own type, not the default
+        kind = column.type if pa.types.is_decimal(column.type) else arrow_type(spec)
+        fields.append(pa.field(spec["name"], kind, nullable=True, metadata=meta))
         columns.append(column)
     meta = {
         "name": resource.name,
@@ -70,6 +74,10 @@ def typed_table(resource: Resource, frame) -> pa.Table:
 
 
 def _json_value(value: object) -> object:
+    if isinstance(value, Decimal):  # an integer beyond 64 bits: JSON numbers have no limit
+        return int(value)
+    if isinstance(value, float) and not math.isfinite(value):  # JSON has no token: Table Schema's words
+        return "NaN" if value != value else ("INF" if value > 0 else "-INF")
     if isinstance(value, dt.datetime):
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dt.date):

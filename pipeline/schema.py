@@ -19,13 +19,19 @@ if TYPE_CHECKING:
 _DEFAULT_TRUE = ["true", "True", "TRUE", "1"]
 _DEFAULT_FALSE = ["false", "False", "FALSE", "0"]
 
-# The lexical form each type's cells must have (anchored at both ends by the caller).
+# The spec's lexical forms (XML Schema's), anchored at both ends by the caller. A time of
+# day is 00:00:00 to 23:59:59 with up to six digits of fraction (microseconds, what the
+# release keeps) and an optional zone: Z or an offset within ±14:00.
+_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+_ZONE = r"(Z|[+-](0[0-9]|1[0-3]):[0-5][0-9]|[+-]14:00)?"
+#: Integers of up to 76 digits: int64 where they fit, else Arrow decimals.
+MAX_DIGITS = 76
 LEXICAL: dict[str, str] = {
-    "integer": r"-?[0-9]+",
-    "number": r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|-?INF",
+    "integer": rf"[+-]?[0-9]{{1,{MAX_DIGITS}}}",
+    "number": r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|NaN|INF|-INF",
     "date": r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-    "datetime": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?",
-    "time": r"[0-9]{2}:[0-9]{2}:[0-9]{2}",
+    "datetime": r"[0-9]{4}-[0-9]{2}-[0-9]{2}T" + _CLOCK + _ZONE,
+    "time": _CLOCK + _ZONE,
     "year": r"-?[0-9]{4}",
     "yearmonth": r"[0-9]{4}-(0[1-9]|1[0-2])",
 }
@@ -35,12 +41,12 @@ FORMATS: dict[str, str] = {
     "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
 }
 EXPECTED: dict[str, str] = {
-    "integer": "a whole number such as 42",
-    "number": "a number such as 3.14",
+    "integer": f"a whole number such as 42 (at most {MAX_DIGITS} digits)",
+    "number": "a number such as 3.14, 1e-5, NaN, INF or -INF",
     "boolean": "one of {values}",
     "date": "a date as YYYY-MM-DD",
-    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss",
-    "time": "a time as hh:mm:ss",
+    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss, with up to 6 decimals and Z or an offset up to ±14:00",
+    "time": "a time as hh:mm:ss, with up to 6 decimals and Z or an offset up to ±14:00",
     "year": "a year as YYYY",
     "yearmonth": "a month as YYYY-MM",
 }
@@ -103,14 +109,6 @@ def _valid_calendar(arr: pa.Array) -> pa.Array:
     return pc.is_in(arr, distinct.filter(real))
 
 
-def _valid_clock(arr: pa.Array, kind: str) -> pa.Array:
-    """True where the time of day exists (no hour 25, no minute 61), judged per distinct value."""
-    distinct = pc.unique(arr).drop_null()
-    clock = pc.utf8_slice_codeunits(distinct, 11, 19) if kind == "datetime" else distinct
-    parsed = pc.strptime(clock, format="%H:%M:%S", unit="s", error_is_null=True)
-    return pc.is_in(arr, distinct.filter(pc.is_valid(parsed)))
-
-
 def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
     """A boolean array: true where a non-missing cell has its type's lexical form."""
     kind = spec.get("type", "string")
@@ -125,8 +123,6 @@ def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
     ok = pc.match_substring_regex(arr, anchored(LEXICAL[kind]))
     if kind in ("date", "datetime"):
         ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
-    if kind in ("datetime", "time"):
-        ok = pc.and_kleene(ok, _valid_clock(arr, kind))
     if kind == "yearmonth":
         ok = pc.and_kleene(ok, _valid_calendar(arr))
     return ok
@@ -144,7 +140,7 @@ def arrow_type(spec: dict) -> pa.DataType:
         "number": pa.float64(),
         "boolean": pa.bool_(),
         "date": pa.date32(),
-        "datetime": pa.timestamp("s", tz="UTC"),
+        "datetime": pa.timestamp("us", tz="UTC"),
         "year": pa.int32(),
     }[kind]
 
@@ -163,22 +159,47 @@ def to_arrow(arr: pa.Array, spec: dict, valid: pa.Array | None = None) -> pa.Arr
         stamp = pc.strptime(clean, format="%Y-%m-%d", unit="s", error_is_null=True)
         return pc.cast(stamp, pa.date32())
     if kind == "datetime":
-        text = pc.replace_substring_regex(clean, r"Z$", "+00:00")
-        with_zone = pc.if_else(
-            pc.match_substring_regex(text, r"[+-][0-9]{2}:[0-9]{2}$"),
-            text,
-            pc.binary_join_element_wise(text, "+00:00", ""),
-        )
-        stamp = pc.strptime(with_zone, format="%Y-%m-%dT%H:%M:%S%z", unit="s", error_is_null=True)
-        return pc.cast(stamp, target)
+        return _instants(clean)
     if kind == "number":
         text = pc.replace_substring(pc.replace_substring(clean, "INF", "inf"), "NaN", "nan")
         return pc.cast(text, pa.float64())
-    if kind in ("integer", "year"):
+    if kind == "integer":
+        return integers(clean)
+    if kind == "year":
         return pc.cast(clean, target)
     if pa.types.is_dictionary(target):
         return pc.dictionary_encode(clean).cast(target)
     return clean
+
+
+def _instants(text: pa.Array) -> pa.Array:
+    """ISO 8601 date-times (lexically valid or null) as UTC instants; no zone means UTC."""
+    text = pc.replace_substring_regex(text, r"Z$", "+00:00")
+    zoned = pc.match_substring_regex(text, r"[+-][0-9]{2}:[0-9]{2}$")
+    text = pc.if_else(zoned, text, pc.binary_join_element_wise(text, "+00:00", ""))
+    return pc.cast(text, pa.timestamp("us", tz="UTC"))
+
+
+def integers(text: pa.Array) -> pa.Array:
+    """Lexically valid integers (or nulls) as int64, or as Arrow decimals of scale 0 when
+    one of them does not fit in 64 bits: every integer of up to 76 digits keeps its value."""
+    text = pc.replace_substring_regex(text, r"^\+", "")
+    try:
+        return pc.cast(text, pa.int64())
+    except pa.ArrowInvalid:
+        digits = pc.max(pc.utf8_length(pc.replace_substring_regex(text, r"^-?0*", ""))).as_py() or 1
+        return pc.cast(text, pa.decimal128(38, 0) if digits <= 38 else pa.decimal256(MAX_DIGITS, 0))
+
+
+def comparable(typed: pa.Array, spec: dict) -> pa.Array:
+    """Typed values as Arrow compares them: the logical values of the field's type. Times
+    of day become instants on one day (so 10:00:00+02:00 equals 08:00:00Z); vocabularies
+    are plain text."""
+    if pa.types.is_dictionary(typed.type):
+        typed = typed.cast(pa.string())
+    if spec.get("type") == "time":
+        return _instants(pc.binary_join_element_wise("1970-01-01T", typed, ""))
+    return typed
 
 
 def _as_text(value: object, spec: dict) -> str | None:
@@ -212,8 +233,7 @@ def schema_values(values: list, spec: dict) -> pa.Array | None:
     valid = lexically_valid(arr, plain)
     if not pc.all(valid).as_py():
         return None
-    typed = to_arrow(arr, plain, valid)
-    return typed.cast(pa.string()) if pa.types.is_dictionary(typed.type) else typed
+    return comparable(to_arrow(arr, plain, valid), plain)
 
 
 def parse_bound(kind: str, value: object) -> object | None:
@@ -247,7 +267,7 @@ def pandas_dtype(spec: dict) -> object:
         "number": pd.Float64Dtype(),
         "boolean": pd.BooleanDtype(),
         "date": "datetime64[s]",
-        "datetime": pd.DatetimeTZDtype("s", "UTC"),
+        "datetime": pd.DatetimeTZDtype("us", "UTC"),
         "year": pd.Int32Dtype(),
     }[kind]
 
@@ -264,6 +284,8 @@ def to_pandas(arr: pa.Array | pa.ChunkedArray, spec: dict, index: object = None)
         pa.string(): pd.StringDtype(),
     }
     dtype = pandas_dtype(spec)
+    if pa.types.is_decimal(arr.type):  # integers beyond 64 bits: Python ints
+        return pd.Series([None if v is None else int(v) for v in arr.to_pylist()], index=index, dtype=object)
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(pa.string())
     if pa.types.is_date(arr.type):

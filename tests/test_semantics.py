@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.properties import BY_SCOPE, PROPERTIES, REFUSED, refusals
 from pipeline.validation import validate
+from tests.tables import build, one_field
 from tests.test_validate_corpus import E, F, P, edit_json, replace, write
 
 
@@ -166,3 +167,167 @@ def test_the_real_schemas_use_only_known_properties() -> None:
         assert refusals("schema", schema) == []
         for spec in schema["fields"]:
             assert refusals("field", spec, skip=frozenset({"format"})) == []
+
+
+# ---------------------------------------------------------------- typed values
+
+
+def found(descriptor: Path) -> list[tuple]:
+    return [(p.code, p.path, p.line, p.column, p.field) for p in validate(descriptor).problems]
+
+
+def test_integer_primary_keys_compare_as_integers(tmp_path: Path) -> None:
+    schema = {"fields": [{"name": "id", "type": "integer"}, {"name": "x"}], "primaryKey": ["id"]}
+    descriptor = build(tmp_path, {"t": (schema, "id,x\n01,a\n1,b\n")})
+    [problem] = validate(descriptor).problems
+    assert (problem.code, problem.line, problem.column, problem.field) == ("primary-key", 3, 1, "id")
+    assert problem.value == "1" and "first at line 2" in problem.message
+
+
+def test_a_foreign_key_finds_the_same_integer_written_otherwise(tmp_path: Path) -> None:
+    parent = ({"fields": [{"name": "id", "type": "integer"}], "primaryKey": ["id"]}, "id\n1\n2\n")
+    child_schema = {
+        "fields": [{"name": "ref", "type": "integer"}],
+        "foreignKeys": [{"fields": ["ref"], "reference": {"resource": "parent", "fields": ["id"]}}],
+    }
+    descriptor = build(tmp_path, {"parent": parent, "child": (child_schema, "ref\n01\n+2\n3\n")})
+    assert found(descriptor) == [("foreign-key", "data/child.csv", 4, 1, "ref")]
+
+
+def test_unique_keys_compare_typed_values(tmp_path: Path) -> None:
+    schema = {"fields": [{"name": "a", "type": "number"}, {"name": "b", "type": "date"}], "uniqueKeys": [["a", "b"]]}
+    descriptor = build(tmp_path, {"t": (schema, "a,b\n1.0,2020-01-01\n1,2020-01-01\n1,2020-01-02\n")})
+    assert found(descriptor) == [("unique-error", "data/t.csv", 3, 1, "a")]
+
+
+def test_a_unique_number_compares_typed_values(tmp_path: Path) -> None:
+    descriptor = build(tmp_path, {"t": one_field("number", ["0.5", ".5", "5e-1"], constraints={"unique": True})})
+    assert found(descriptor) == [("unique-error", "data/t.csv", 3, 1, "v"), ("unique-error", "data/t.csv", 4, 1, "v")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "enum", "cell"),
+    [
+        ("number", [1], "1.0"),
+        ("integer", [1], "+1"),
+        ("boolean", [True], "true"),
+        ("date", ["2020-01-01"], "2020-01-01"),
+        ("time", ["10:00:00Z"], "12:00:00+02:00"),
+        ("datetime", ["2020-01-01T00:00:00Z"], "2020-01-01T01:00:00+01:00"),
+    ],
+)
+def test_enum_members_are_typed_values(tmp_path: Path, kind: str, enum: list, cell: str) -> None:
+    descriptor = build(tmp_path, {"t": one_field(kind, [cell], constraints={"enum": enum})})
+    assert found(descriptor) == []
+
+
+def test_an_enum_failure_shows_the_raw_text(tmp_path: Path) -> None:
+    descriptor = build(tmp_path, {"t": one_field("number", ["1.0", "2.50"], constraints={"enum": [1]})})
+    [problem] = validate(descriptor).problems
+    assert (problem.code, problem.line, problem.column, problem.field, problem.value) == (
+        "constraint-error",
+        3,
+        1,
+        "v",
+        "2.50",
+    )
+
+
+def test_integers_beyond_64_bits_are_values_and_bounds(tmp_path: Path) -> None:
+    big = ["99999999999999999999", "-99999999999999999999", "1"]
+    descriptor = build(
+        tmp_path,
+        {
+            "t": one_field(
+                "integer", [*big, "100000000000000000001"], constraints={"maximum": 10**20, "minimum": -(10**20)}
+            )
+        },
+    )
+    assert found(descriptor) == [("constraint-error", "data/t.csv", 5, 1, "v")]
+
+
+def test_an_integer_of_more_than_76_digits_is_a_type_error_not_a_crash(tmp_path: Path) -> None:
+    descriptor = build(tmp_path, {"t": one_field("integer", ["9" * 77])})
+    assert found(descriptor) == [("type-error", "data/t.csv", 2, 1, "v")]
+
+
+ACCEPTED = {
+    "number": ["1", "-1", "+1", ".5", "1.", "-.5", "1e5", "1E-5", "+1.5e+3", "NaN", "INF", "-INF", "0"],
+    "integer": ["0", "-7", "+7", "007", "99999999999999999999"],
+    "datetime": [
+        "2020-01-01T10:00:00",
+        "2020-01-01T10:00:00Z",
+        "2020-01-01T10:00:00+08:00",
+        "2020-01-01T10:00:00-14:00",
+        "2020-01-01T10:00:00.5Z",
+        "2020-01-01T23:59:59.123456+14:00",
+    ],
+    "time": ["10:00:00", "00:00:00Z", "23:59:59.999999", "10:00:00+05:30", "10:00:00.25-03:00"],
+    "year": ["2020", "0999", "-0044"],
+    "yearmonth": ["2020-01", "1999-12"],
+    "date": ["2020-02-29", "1900-01-01"],
+    "boolean": ["true", "false", "True", "FALSE", "1", "0"],
+}
+REJECTED = {
+    "number": ["1,5", "1.2.3", "inf", "nan", "Infinity", "e5", ".", "1e", "0x10", "1 000", "--1"],
+    "integer": ["1.0", "1e3", "+-1", "0x1", "1 000", "9" * 77],
+    "datetime": [
+        "2020-01-01T10:00:00+99:99",
+        "2020-01-01T10:00:00+14:30",
+        "2020-01-01T25:00:00",
+        "2020-01-01 10:00:00",
+        "2020-01-01T10:00",
+        "2020-02-30T10:00:00Z",
+        "2020-01-01T10:00:00.1234567Z",
+    ],
+    "time": ["10:00", "24:00:00", "10:60:00", "10:00:00+15:00", "10:00:00.1234567"],
+    "year": ["20", "20201", "2020-01"],
+    "yearmonth": ["2020-13", "2020-1", "2020"],
+    "date": ["2020-02-30", "2020-1-1", "20200101"],
+    "boolean": ["yes", "t", "TRUE "],
+}
+
+
+@pytest.mark.parametrize(("kind", "cell"), [(k, c) for k, cells in ACCEPTED.items() for c in cells])
+def test_each_lexical_form_of_the_spec_is_accepted(tmp_path: Path, kind: str, cell: str) -> None:
+    assert found(build(tmp_path, {"t": one_field(kind, [cell])})) == []
+
+
+@pytest.mark.parametrize(("kind", "cell"), [(k, c) for k, cells in REJECTED.items() for c in cells])
+def test_each_form_the_spec_rejects_is_a_type_error(tmp_path: Path, kind: str, cell: str) -> None:
+    problems = found(build(tmp_path, {"t": one_field(kind, ["" if kind == "boolean" else ACCEPTED[kind][0], cell])}))
+    assert ("type-error", "data/t.csv", 3, 1, "v") in problems
+
+
+def _same(a: object, b: object) -> bool:
+    import pandas as pd
+
+    def nan(x: object) -> bool:
+        return isinstance(x, float) and x != x
+
+    if pd.isna(a) or pd.isna(b):  # NaN stays NaN, missing stays missing
+        return bool(pd.isna(a) and pd.isna(b)) and nan(a) == nan(b)
+    return bool(a == b)
+
+
+def test_every_valid_value_survives_the_release(tmp_path: Path) -> None:
+    """Each accepted value, released and loaded back from CSV, JSON and Parquet, is the value
+    the working package holds."""
+    import pipeline
+    from pipeline.loader import load_package_frames
+    from pipeline.package import load_package
+
+    tables = {kind: one_field(kind, cells) for kind, cells in ACCEPTED.items()}
+    descriptor = build(tmp_path / "package", tables)
+    assert found(descriptor) == []
+    package, _ = load_package(descriptor)
+    expected = load_package_frames(package)
+    for kind, cells in ACCEPTED.items():  # every value typed, none lost on the way in
+        assert expected[kind]["v"].notna().sum() == len(cells) - (kind == "number"), kind
+    release = pipeline.release(str(descriptor), out=str(tmp_path / "dist"))
+    for fmt in ("csv", "json", "parquet"):
+        loaded = pipeline.load(str(release), format=fmt)
+        for kind in ACCEPTED:
+            mine, theirs = expected[kind]["v"].tolist(), loaded[kind]["v"].tolist()
+            assert [_same(a, b) for a, b in zip(mine, theirs, strict=True)] == [True] * len(mine), (fmt, kind)
+            assert str(expected[kind]["v"].dtype) == str(loaded[kind]["v"].dtype), (fmt, kind)
