@@ -20,6 +20,7 @@ from .errors import DiffError
 from .files import csv_rows, read_regular
 from .history import files_at
 from .package import descriptor_path, read_json, resolve_inside
+from .tables import release_schema
 
 LEVELS = ["none", "patch", "minor", "major"]
 
@@ -86,6 +87,8 @@ def _read_side(source: str | Path) -> Side:
             raise DiffError(f"{path}: resource {index} must be an object")
         if resource.get("format", "csv") != "csv" or not str(resource.get("path", "")).endswith(".csv"):
             continue
+        if resource.get("derived"):
+            continue  # computed from the sourced tables: it changes when they do
         name = resource.get("name")
         if not isinstance(name, str) or name in tables:
             raise DiffError(f"{path}: resource {index} needs a name of its own")
@@ -109,6 +112,8 @@ def _read_table(root: Path, where: str, resource: dict) -> tuple[dict, list[str]
     why = _shape_problem(schema)
     if why:
         raise DiffError(f"{where}: {schema_rel}: {why}")
+    if schema_rel != "datapackage.json":
+        schema = release_schema(schema)  # a working package is compared as its release publishes it
     try:
         rows = csv_rows(read_regular(file).decode("utf-8"))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
@@ -129,6 +134,10 @@ def _shape_problem(schema: object) -> str | None:
     if not (isinstance(key, str) or (isinstance(key, list) and all(isinstance(k, str) for k in key))):
         return "'primaryKey' must be a field name or a list of them"
     return None
+
+
+def _cell_text(value: object) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _keyed(schema: dict, header: list[str], rows: list[list[str]]) -> dict[str, dict[str, str]]:
@@ -278,11 +287,17 @@ def _diff(a: Side, b: Side) -> Diff:
         schema += _schema_changes(name, sa, sb)
         ka, kb = _keyed(sa, ha, ra), _keyed(sb, hb, rb)
         result = ResourceDiff(name, sorted(kb.keys() - ka.keys()), sorted(ka.keys() - kb.keys()))
+        specs = {f["name"]: f for f in [*sa.get("fields", []), *sb.get("fields", [])]}
+        # Span fields follow their date; an empty cell and a release's default say the same.
+        compared = [f for f in hb if f in ha and "derivedFrom" not in specs.get(f, {})]
+        defaults = {f: _cell_text(specs[f]["releaseDefault"]) for f in compared if "releaseDefault" in specs.get(f, {})}
         for key in sorted(ka.keys() & kb.keys()):
-            for fname in hb:
-                old_value, new_value = ka[key].get(fname), kb[key].get(fname)
-                if fname in ha and old_value != new_value:
-                    result.changed.append(Change(key, fname, old_value or "", new_value or ""))
+            for fname in compared:
+                old_value, new_value = ka[key].get(fname) or "", kb[key].get(fname) or ""
+                if fname in defaults:
+                    old_value, new_value = old_value or defaults[fname], new_value or defaults[fname]
+                if old_value != new_value:
+                    result.changed.append(Change(key, fname, old_value, new_value))
         resources.append(result)
         if result.added:
             levels.append("minor")

@@ -63,7 +63,10 @@ def _type(spec: dict) -> str:
 
 
 def dictionary_markdown(package: Package) -> str:
-    """One page describing every resource and field, in English with Chinese titles."""
+    """One page describing every resource and field, in English with Chinese titles, as the
+    release publishes them (the fields only a release has are marked)."""
+    from .tables import release_schema
+
     meta = package.descriptor
     out = [
         f"# Data dictionary: {meta.get('title', meta.get('name'))}",
@@ -71,19 +74,32 @@ def dictionary_markdown(package: Package) -> str:
         "Generated from the Table Schemas in `schemas/` by `make docs`; do not edit by hand.",
         "",
         "Partial dates are ISO 8601 at the precision the source gives: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.",
+        "In data/ they are text. A release adds beside each partial date `x` the real dates `x_start` and",
+        "`x_end` (the first and last day it covers: `2016-02` is 2016-02-01 to 2016-02-29) and",
+        "`x_precision` (`year`, `month` or `day`); these fields are marked *release only* below. A",
+        "release also fills the empty cells of a field that has a release default (`preferred` is",
+        "`true` on a claim without a rival), so its booleans have no missing values.",
         "",
     ]
     for resource in package.resources:
         schema = resource.schema
+        sourced = {spec["name"]: spec for spec in resource.fields}
         out += [f"## {resource.name}", "", schema.get("description", ""), ""]
         out.append(f"Primary key: `{', '.join(resource.primary_key)}`.")
         for fields, target, ref in resource.foreign_keys():
             out.append(f"Foreign key: `{', '.join(fields)}` → `{target}.{', '.join(ref)}`.")
         out += ["", "| field | 中文 | type | constraints | description |", "|---|---|---|---|---|"]
-        for spec in resource.fields:
+        for spec in release_schema(schema)["fields"]:
+            source = sourced.get(spec["name"])
+            constraints = _constraints(source if source else spec)
+            if source is None:
+                constraints = "; ".join(p for p in ("release only", constraints) if p)
+            elif "releaseDefault" in source:
+                default = str(source["releaseDefault"]).lower()
+                constraints = "; ".join(p for p in (constraints, f"empty in data/, `{default}` in a release") if p)
             out.append(
                 f"| `{spec['name']}` | {_cell(spec.get('title_zh', ''))} | {_type(spec)} | "
-                f"{_cell(_constraints(spec))} | {_cell(spec.get('description', ''))} |"
+                f"{_cell(constraints)} | {_cell(spec.get('description', ''))} |"
             )
         out.append("")
     return "\n".join(out)

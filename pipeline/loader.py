@@ -224,9 +224,13 @@ def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFr
 
 
 def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:
-    """The working package (not a release) as typed DataFrames, for docs and tools."""
-    from .frames import typed_frames
+    """The working package (not a release) as the typed DataFrames its release would give."""
+    from .tables import release_tables
     from .validation import read_package
 
     frames, _ = read_package(package)
-    return {name: frame.reset_index(drop=True) for name, frame in typed_frames(package, frames).items()}
+    return {table.name: _frame(table.rows, table.fields) for table in release_tables(package, frames)}
+
+
+def _frame(rows: pa.Table, fields: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({spec["name"]: to_pandas(rows.column(spec["name"]), spec) for spec in fields})

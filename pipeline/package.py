@@ -434,6 +434,8 @@ def _field_problems(spec: dict) -> list[str]:
         )
     if "missingValues" in spec and not _strings(spec["missingValues"]):
         problems.append("'missingValues' must be a list of strings")
+    if "releaseDefault" in spec and not (kind == "boolean" and isinstance(spec["releaseDefault"], bool)):
+        problems.append("'releaseDefault' must be true or false, on a boolean field")
     if "categories" in spec:
         problems += _categories_problems(spec)
     constraints = spec.get("constraints", {})

@@ -76,6 +76,8 @@ PROPERTIES: list[Property] = [
     Property("resource", "$schema", METADATA, "The profile the resource follows (v2)."),
     Property("resource", "profile", METADATA, "The profile the resource follows (v1)."),
     Property("resource", "type", CHECKED, "`table` (v2) or absent.", ),
+    Property("resource", "derived", METADATA,
+             "In a release descriptor: the table is computed from the sourced tables, not edited."),
     Property("resource", "name", CHECKED, "Unique; lowercase letters, digits, `.`, `-` or `_`."),
     Property("resource", "path", CHECKED,
              "One relative path inside the package. A list of paths is refused: join the chunks into one file."),
@@ -161,7 +163,12 @@ PROPERTIES: list[Property] = [
     Property("field", "delimiter", REFUSED, "List fields are not read: store the list as a `string`."),
     Property("field", "title_zh", EXTENSION, "The field's title in Chinese, for the data dictionary."),
     Property("field", "partialDate", EXTENSION,
-             "A `string` field holding real calendar dates as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`."),
+             "A `string` field holding real calendar dates as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a release adds "
+             "its `_start`, `_end` and `_precision` fields."),
+    Property("field", "releaseDefault", CHECKED,
+             "Boolean fields: `true` or `false`, the value a release writes where the cell is empty."),
+    Property("field", "derivedFrom", METADATA,
+             "In a release descriptor: the field this one is computed from (a partial date's span)."),
     # ---- a field's constraints
     Property("constraint", "required", CHECKED, "A cell must not be missing."),
     Property("constraint", "unique", CHECKED, "Typed values must not repeat."),

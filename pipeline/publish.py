@@ -25,8 +25,9 @@ import pyarrow.parquet as pq
 
 from .errors import ReleaseError, not_valid
 from .fmt import plan
-from .package import Package, Resource, descriptor_path, load_package
-from .schema import arrow_type, to_arrow
+from .package import Package, descriptor_path, load_package
+from .schema import boolean_values
+from .tables import Table, release_tables
 from .validation import read_package
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -53,24 +54,22 @@ def release_timestamp(typed_sources: object | None = None) -> dt.datetime:
     return dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
-def typed_table(resource: Resource, frame) -> pa.Table:
-    """A resource as an Arrow table of the schema's types, with descriptions and key kept."""
-    from .checks import arrow_of
+def csv_bytes(table: Table) -> bytes:
+    """A published table as canonical CSV: the source's cells as they are, booleans as the
+    schema's true and false values, dates as YYYY-MM-DD, empty for missing."""
+    from .fmt import canonical_csv
 
-    fields, columns = [], []
-    for spec in resource.fields:
-        column = to_arrow(arrow_of(frame[spec["name"]]), spec)
-        meta = {"description": spec.get("description", ""), "title": spec.get("title", "")}
-        # an integer column beyond 64 bits is held as decimals: its own type, not the default
-        kind = column.type if pa.types.is_decimal(column.type) else arrow_type(spec)
-        fields.append(pa.field(spec["name"], kind, nullable=True, metadata=meta))
-        columns.append(column)
-    meta = {
-        "name": resource.name,
-        "primary_key": json.dumps(resource.primary_key),
-        "table_schema": json.dumps(resource.schema, ensure_ascii=False, sort_keys=True),
-    }
-    return pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=meta))
+    columns = []
+    for spec in table.fields:
+        column = table.rows.column(spec["name"])
+        if spec.get("type") == "boolean":
+            true, false = boolean_values(spec)
+            values = ["" if v is None else true[0] if v else false[0] for v in column.to_pylist()]
+        else:
+            values = ["" if v is None else str(_json_value(v)) for v in column.to_pylist()]
+        columns.append(values)
+    rows = [list(row) for row in zip(*columns, strict=True)] if columns else []
+    return canonical_csv([spec["name"] for spec in table.fields], rows)
 
 
 def _json_value(value: object) -> object:
@@ -113,23 +112,20 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     frames, problems = read_package(package)
     if problems:
         raise ReleaseError(not_valid(problems), problems)
-    canonical, problems = plan(package)
+    _, problems = plan(package)
     if problems:
         raise ReleaseError(not_valid(problems), problems)
     files: dict[str, bytes] = {}
     resources: list[dict] = []
-    for resource, csv_bytes in canonical:
-        table = typed_table(resource, frames[resource.name])
-        descriptor = next(r for r in package.descriptor["resources"] if r["name"] == resource.name)
-        base = {k: descriptor[k] for k in ("title", "description") if k in descriptor}
-        outputs = {"csv": csv_bytes, "json": json_records(table), "parquet": parquet_bytes(table)}
+    for table in release_tables(package, frames):
+        outputs = {"csv": csv_bytes(table), "json": json_records(table.rows), "parquet": parquet_bytes(table.rows)}
         for fmt, content in outputs.items():
-            path = f"{fmt}/{resource.name}.{fmt}"
+            path = f"{fmt}/{table.name}.{fmt}"
             files[path] = content
-            name = resource.name if fmt == "csv" else f"{resource.name}-{fmt}"
+            name = table.name if fmt == "csv" else f"{table.name}-{fmt}"
             # CSV and JSON carry the schema; Parquet carries its own types and is described as a file.
-            extra: dict = {**base, "format": fmt, "mediatype": MEDIATYPES[fmt]}
-            extra |= {"type": "file"} if fmt == "parquet" else {"encoding": "utf-8", "schema": resource.schema}
+            extra: dict = {**table.meta, "format": fmt, "mediatype": MEDIATYPES[fmt]}
+            extra |= {"type": "file"} if fmt == "parquet" else {"encoding": "utf-8", "schema": table.schema}
             resources.append(_file_entry(name, path, content, **extra))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from .package import DESCRIPTOR
 from .properties import RULE_SETS as RULE_SET_NAMES
 from .report import Problem
+from .spans import day_keys
 
 if TYPE_CHECKING:
     from .cells import ParsedPackage
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 class Frames(dict[str, pd.DataFrame]):
     """The typed frames by resource name, and the (resource, field) pairs that cite a source.
 
-    Partial dates become day keys (YYYYMMDD numbers, NaN where missing) once, on first use,
+    Partial dates become day numbers (see ``spans``; NaN where missing) once, on first use,
     for every rule that needs them; key columns become row positions through the parsed
     package, which the foreign-key checks share.
     """
@@ -55,8 +56,9 @@ class Frames(dict[str, pd.DataFrame]):
         return self._cache[key]
 
     def days(self, resource: str, column: str, last: bool = False) -> np.ndarray:
-        """The first (or last) day each partial date can mean: "2016" spans 20160101 to 20161231."""
-        return self._cached(("days", resource, column, last), lambda: _day_keys(self[resource][column], last))
+        """The first (or last) day each partial date can mean: "2016" spans 2016-01-01 to 2016-12-31
+        (days since 1970, NaN where missing)."""
+        return self._cached(("days", resource, column, last), lambda: day_keys(_strings(self[resource][column]), last))
 
     def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
         """For each value of ``column``, the row of ``target`` whose ``key`` holds it (-1: none)."""
@@ -83,33 +85,6 @@ def _strings(series: pd.Series) -> pa.Array:
     array = pa.array(series.array) if isinstance(series.dtype, pd.ArrowDtype) else pa.array(series.astype("string"))
     array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
     return array if array.type == pa.string() else array.cast(pa.string())
-
-
-def _day_keys(dates: pd.Series, last: bool) -> np.ndarray:
-    """Partial dates (or dates) as YYYYMMDD numbers, padded to their first or last day.
-
-    The digits are read straight from the Arrow string buffer: the schema has already
-    checked each value's shape (YYYY, YYYY-MM or YYYY-MM-DD), and invalid ones are null.
-    """
-    text = _strings(dates)
-    n = len(text)
-    keys = np.full(n, np.nan)
-    _, offsets, data = text.buffers()
-    if not n or data is None or not data.size:
-        return keys
-    offsets = np.frombuffer(offsets, np.int32, n + 1, text.offset * 4)
-    chars = np.frombuffer(data, np.uint8)
-    start, length = offsets[:-1], np.diff(offsets)
-    valid = text.is_valid().to_numpy(zero_copy_only=False) & (length >= 4)
-
-    def digit(k: int) -> np.ndarray:
-        return chars[np.minimum(start + k, len(chars) - 1)].astype(np.int64) - 48
-
-    year = digit(0) * 1000 + digit(1) * 100 + digit(2) * 10 + digit(3)
-    month = np.where(length >= 7, digit(5) * 10 + digit(6), 12 if last else 1)
-    day = np.where(length >= 10, digit(8) * 10 + digit(9), 31 if last else 1)
-    keys[valid] = (year * 10000 + month * 100 + day)[valid]
-    return keys
 
 
 def _passing(df: pd.DataFrame, broken: np.ndarray) -> pd.Series:

@@ -30,3 +30,20 @@ def package(tmp_path: Path) -> Path:
 def real_package(tmp_path: Path) -> Path:
     """A copy of the real package, free to break."""
     return make_package(tmp_path / "real", ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the real package, built once for the whole run; read it, never change it."""
+    from pipeline.publish import build
+
+    return build(ROOT / "datapackage.json", out=tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def fixture_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One release of the fixture package (a few rows whose every answer is known by hand)."""
+    from pipeline.publish import build
+
+    descriptor = make_package(tmp_path_factory.mktemp("fixture") / "package")
+    return build(descriptor, out=tmp_path_factory.mktemp("fixture-dist"))

@@ -20,12 +20,6 @@ from pipeline.publish import ReleaseError, build, verify
 VERSION = json.loads((Path(__file__).resolve().parent.parent / "datapackage.json").read_text())["version"]
 
 
-@pytest.fixture(scope="module")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One release of the real package, shared by the read-only tests."""
-    return build(Path(__file__).resolve().parent.parent / "datapackage.json", out=tmp_path_factory.mktemp("dist"))
-
-
 def files_of(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
