@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VALIDATE = $(BIN)/python -m pipeline validate datapackage.json
 VERSION = $(shell $(BIN)/python -c "import json; print(json.load(open('datapackage.json'))['version'])")
 
 .DEFAULT_GOAL := help
@@ -20,7 +21,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@touch $(STAMP)
 
 validate: install ## Check the data package; errors name file, line and column
-	$(BIN)/python -m pipeline validate datapackage.json
+	$(VALIDATE)
 
 lint: install ## Run ruff over the code and tests
 	$(BIN)/ruff check pipeline tests
@@ -28,7 +29,7 @@ lint: install ## Run ruff over the code and tests
 test: install ## Run ruff, the test suite and the validator
 	$(BIN)/ruff check pipeline tests
 	$(BIN)/python -m pytest -q
-	$(MAKE) --no-print-directory validate
+	$(VALIDATE)
 
 release: install ## Build the release of the version in datapackage.json into dist/
 	$(BIN)/python -m pipeline release datapackage.json --out dist
@@ -36,7 +37,7 @@ release: install ## Build the release of the version in datapackage.json into di
 fmt: install ## Rewrite the CSV files in canonical form
 	$(BIN)/python -m pipeline fmt datapackage.json
 
-docs: install ## Regenerate the data dictionary and the timeline picture
+docs: install ## Regenerate the data dictionary and the codes table from the schemas
 	$(BIN)/python -m pipeline docs datapackage.json
 
 bench: install ## Time validation of 1,000,000 synthetic rows against frictionless and pyarrow

@@ -161,11 +161,20 @@ def diff(
 
 @app.command()
 @expected_failures("docs not built")
-def docs(descriptor: Descriptor = Path("datapackage.json")) -> None:
-    """Regenerate the data dictionary and the timeline picture from schemas and data."""
+def docs(
+    descriptor: Descriptor = Path("datapackage.json"),
+    release: Annotated[
+        bool,
+        typer.Option(
+            "--release", help="Also redraw what describes the data: the README's counts and the timeline picture."
+        ),
+    ] = False,
+) -> None:
+    """Regenerate the data dictionary and the codes table from the schemas (and, with
+    --release, the README's counts and the timeline from the data, as a release does)."""
     from .docs import build_docs
 
-    _print("\n".join(f"wrote {path}" for path in build_docs(descriptor)))
+    _print("\n".join(f"wrote {path}" for path in build_docs(descriptor, release=release)))
 
 
 def main() -> None:

@@ -1,6 +1,15 @@
-"""Documentation generated from the schemas and the data: the data dictionary, the README's
-table of resources and the timeline picture. ``make docs`` writes them; a test fails when
-they are stale."""
+"""Documentation generated from the schemas and the data.
+
+Two kinds, kept apart so that a pull request that only edits data never has to touch a
+generated file:
+
+- from the schemas: the data dictionary and the table of error codes in CONTRIBUTING.md.
+  ``make docs`` writes them; a test fails when they are stale.
+- from the data: the README's row counts and coverage figures and the timeline picture.
+  They describe the latest release (the highest ``vX.Y.Z`` tag), so they are written when a
+  release is prepared (``build_docs(..., release=True)``) and checked against the package
+  as git holds it at that tag (``release_docs_problems``).
+"""
 
 from __future__ import annotations
 
@@ -117,11 +126,16 @@ def resources_table(package: Package) -> str:
     return "\n".join(lines)
 
 
+SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+TIMELINE_RESOURCES = ("platforms", "events", "metrics", "sources")
+
+
 def data_digest(package: Package) -> str:
-    """What the timeline is drawn from: the digest written into the PNG and checked by tests."""
-    digest = hashlib.sha256(Path(__file__).read_bytes())
-    for name in ("platforms", "events", "metrics", "sources"):
-        digest.update(package.resource(name).file.read_bytes())
+    """What the timeline is drawn from: the digest of its data files, written into the PNG."""
+    digest = hashlib.sha256()
+    for name in TIMELINE_RESOURCES:
+        content = package.resource(name).file.read_bytes()
+        digest.update(len(content).to_bytes(8, "big") + content)
     return digest.hexdigest()
 
 
@@ -299,8 +313,10 @@ def contributing_with_codes(text: str) -> str:
     return _between(_between(text, CODE_MARKERS, codes_table()), PROPERTY_MARKERS, properties_table())
 
 
-def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
-    """Write the dictionary, the README's resource table and the timeline; return their paths."""
+def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
+    """Write the docs generated from the schemas (the data dictionary, the codes table in
+    CONTRIBUTING.md) and, with ``release``, those that describe the data as it is released
+    (the README's counts and coverage, the timeline); return the paths of the files written."""
     path = Path(descriptor)
     package, problems = load_package(path)
     if package is None:
@@ -311,14 +327,50 @@ def build_docs(descriptor: str | Path = "datapackage.json") -> list[Path]:
     dictionary.parent.mkdir(parents=True, exist_ok=True)
     dictionary.write_text(dictionary_markdown(package), encoding="utf-8")
     written.append(dictionary)
-    readme = root / README_PATH
-    if readme.exists():
-        readme.write_text(readme_with_resources(readme.read_text(encoding="utf-8"), package), encoding="utf-8")
-        written.append(readme)
     contributing = root / CONTRIBUTING_PATH
     if contributing.exists():
         contributing.write_text(contributing_with_codes(contributing.read_text(encoding="utf-8")), encoding="utf-8")
         written.append(contributing)
+    if not release:
+        return written
+    readme = root / README_PATH
+    if readme.exists():
+        readme.write_text(readme_with_resources(readme.read_text(encoding="utf-8"), package), encoding="utf-8")
+        written.append(readme)
     timeline_png(package, root / TIMELINE_PATH)
     written.append(root / TIMELINE_PATH)
     return written
+
+
+def release_docs_problems(root: str | Path, tag: str) -> list[str]:
+    """What in ``root``'s README and timeline does not describe the latest release; empty
+    when both are as that release writes them.
+
+    The latest release is ``tag``, read from git, unless the working descriptor already
+    names a higher version: that release is being prepared, and the docs describe the
+    working package that it will be.
+    """
+    from .history import files_at, version_key
+
+    root = Path(root)
+    working, found = load_package(root / "datapackage.json")
+    if working is None:
+        return [f"the working package cannot be read: {found[0].message if found else 'no descriptor'}"]
+    version = str(working.descriptor.get("version", ""))
+    if SEMVER.match(version) and version_key(version) > version_key(tag[1:]):
+        return _describes(root, working, f"version {version} (not yet tagged)")
+    with files_at(root, tag) as released_root:
+        released, found = load_package(released_root / "datapackage.json")
+        if released is None:
+            return [f"the package at {tag} cannot be read: {found[0].message if found else 'no descriptor'}"]
+        return _describes(root, released, tag)
+
+
+def _describes(root: Path, package: Package, name: str) -> list[str]:
+    problems = []
+    readme = (root / README_PATH).read_text(encoding="utf-8")
+    if readme_with_resources(readme, package) != readme:
+        problems.append(f"{README_PATH}: the resource table or the coverage figures differ from {name}'s data")
+    if png_digest(root / TIMELINE_PATH) != data_digest(package):
+        problems.append(f"{TIMELINE_PATH}: the picture was not drawn from {name}'s data")
+    return problems

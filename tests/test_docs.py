@@ -1,19 +1,26 @@
-"""The data dictionary, the README's resource table and the timeline are generated from
-the schemas and the data; these tests fail when they are stale (run `make docs`)."""
+"""Generated docs. What comes from the schemas (the data dictionary, the codes table) is
+checked against schemas/ (run `make docs`); what comes from the data (the README's counts,
+the timeline) describes the latest release and is checked against it, as git holds it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
+from workflow import fresh_repo, git, release_docs
 
 from pipeline.docs import (
     DICTIONARY_PATH,
+    README_PATH,
     TIMELINE_PATH,
+    build_docs,
     contributing_with_codes,
     data_digest,
     dictionary_markdown,
-    png_digest,
-    readme_with_resources,
+    release_docs_problems,
 )
+from pipeline.history import latest_tag
 from pipeline.package import load_package
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,9 +36,14 @@ def test_the_data_dictionary_is_fresh() -> None:
     assert (ROOT / DICTIONARY_PATH).read_text(encoding="utf-8") == dictionary_markdown(real()), "run make docs"
 
 
-def test_the_readme_resource_table_is_fresh() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme_with_resources(readme, real()) == readme, "run make docs"
+def test_the_readme_counts_and_the_timeline_describe_the_latest_release() -> None:
+    tag = latest_tag(ROOT)
+    if tag is None:
+        pytest.skip(
+            "no vX.Y.Z tag in this repository (a clone without tags, or before the first release): "
+            "the README's counts and the timeline describe the latest release, and there is none to compare with"
+        )
+    assert release_docs_problems(ROOT, tag) == []
 
 
 def test_the_error_codes_in_contributing_are_fresh() -> None:
@@ -51,8 +63,56 @@ def test_every_reported_code_is_documented() -> None:
     assert used and used <= set(CODES), used - set(CODES)
 
 
-def test_the_timeline_was_drawn_from_the_current_data() -> None:
-    assert png_digest(ROOT / TIMELINE_PATH) == data_digest(real()), "run make docs"
+def test_a_data_edit_after_a_release_keeps_the_generated_docs_fresh(tmp_path: Path) -> None:
+    repo = fresh_repo(tmp_path / "guanxi")
+    tag = release_docs(repo)
+    assert release_docs_problems(repo, tag) == []
+    features = repo / "data" / "features.csv"
+    features.write_text(features.read_text(encoding="utf-8") + "xing,messaging,,srf-2023-10-xing\n", encoding="utf-8")
+    git(repo, "commit", "-q", "-a", "-m", "A new fact")
+    assert release_docs_problems(repo, tag) == []
+
+
+def test_generated_docs_that_do_not_describe_the_release_are_stale(tmp_path: Path) -> None:
+    repo = fresh_repo(tmp_path / "guanxi")
+    tag = release_docs(repo)
+    readme = repo / README_PATH
+    text = readme.read_text(encoding="utf-8")
+    readme.write_text(text.replace("**30 platforms**", "**31 platforms**", 1), encoding="utf-8")
+    (repo / TIMELINE_PATH).write_bytes(b"not the picture")
+    assert release_docs_problems(repo, tag) == [
+        f"README.md: the resource table or the coverage figures differ from {tag}'s data",
+        f"docs/timeline.png: the picture was not drawn from {tag}'s data",
+    ]
+
+
+def test_a_release_in_preparation_is_described_by_the_working_package(tmp_path: Path) -> None:
+    repo = fresh_repo(tmp_path / "guanxi")
+    tag = release_docs(repo)
+    descriptor = repo / "datapackage.json"
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    major, minor, _ = (int(n) for n in data["version"].split("."))
+    data["version"] = f"{major}.{minor + 1}.0"
+    descriptor.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    sources = repo / "data" / "sources.csv"
+    lines = sources.read_text(encoding="utf-8").splitlines(keepends=True)
+    sources.write_text("".join(lines[:-1]), encoding="utf-8")  # one row fewer than the release
+    name = f"version {data['version']} (not yet tagged)"
+    assert release_docs_problems(repo, tag) == [
+        f"README.md: the resource table or the coverage figures differ from {name}'s data",
+        f"docs/timeline.png: the picture was not drawn from {name}'s data",
+    ]
+    build_docs(descriptor, release=True)
+    assert release_docs_problems(repo, tag) == []
+
+
+def test_make_docs_leaves_what_describes_the_data_alone(package: Path) -> None:
+    root = package.parent
+    (root / README_PATH).write_text("<!-- resources:start -->\nold\n<!-- resources:end -->\n", encoding="utf-8")
+    written = build_docs(package)
+    assert written == [root / DICTIONARY_PATH]
+    assert (root / README_PATH).read_text(encoding="utf-8") == "<!-- resources:start -->\nold\n<!-- resources:end -->\n"
+    assert not (root / TIMELINE_PATH).exists()
 
 
 def test_the_dictionary_describes_every_field_with_its_chinese_title() -> None:

@@ -94,3 +94,17 @@ def make(repo: Path, *args: str, env: dict[str, str] | None = None, check: bool 
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result
+
+
+def release_docs(repo: Path) -> str:
+    """Make `repo` look released: its README counts and timeline redrawn from its data (as
+    a release does), committed and tagged with the descriptor's version; return the tag."""
+    import json
+
+    from pipeline.docs import build_docs
+
+    build_docs(repo / "datapackage.json", release=True)
+    git(repo, "commit", "-q", "-a", "--allow-empty", "-m", "Describe the release")
+    tag = "v" + json.loads((repo / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    git(repo, "tag", "-a", tag, "-m", tag)
+    return tag
