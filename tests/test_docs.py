@@ -5,6 +5,7 @@ the timeline) describes the latest release and is checked against it, as git hol
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -52,8 +53,6 @@ def test_the_error_codes_in_contributing_are_fresh() -> None:
 
 
 def test_every_reported_code_is_documented() -> None:
-    import re
-
     from pipeline.report import CODES
 
     used = set()
@@ -78,7 +77,7 @@ def test_generated_docs_that_do_not_describe_the_release_are_stale(tmp_path: Pat
     tag = release_docs(repo)
     readme = repo / README_PATH
     text = readme.read_text(encoding="utf-8")
-    readme.write_text(text.replace("**30 platforms**", "**31 platforms**", 1), encoding="utf-8")
+    readme.write_text(re.sub(r"\*\*(\d+) platforms\*\*", "**1000 platforms**", text, count=1), encoding="utf-8")
     (repo / TIMELINE_PATH).write_bytes(b"not the picture")
     assert release_docs_problems(repo, tag) == [
         f"README.md: the resource table or the coverage figures differ from {tag}'s data",
