@@ -31,11 +31,20 @@ def test_a_contributor_adds_a_sourced_fact_and_only_data_changes(tmp_path: Path)
     # citing it (each appended at the end of its file, as an editor would); 3. make fmt,
     # then make test.
     today = dt.date.today().isoformat()
-    append(
-        repo / "data" / "sources.csv",
-        "handelsblatt-2012-xing-messages,Xing: Nachrichten unter Mitgliedern,,Handelsblatt,"
-        f"https://www.handelsblatt.com/xing-nachrichten,2012-03,{today},news,de,",
-    )
+    source = {
+        "source_id": "handelsblatt-2012-xing-messages",
+        "title": "Xing: Nachrichten unter Mitgliedern",
+        "publisher": "Handelsblatt",
+        "url": "https://www.handelsblatt.com/xing-nachrichten",
+        "published": "2012-03",
+        "accessed": today,
+        "kind": "news",
+        "provenance": "original-reporting",
+        "language": "de",
+    }
+    sources = repo / "data" / "sources.csv"
+    header = sources.read_text(encoding="utf-8").splitlines()[0].split(",")
+    append(sources, ",".join(source.get(name, "") for name in header))
     append(repo / "data" / "features.csv", "xing,messaging,members write to each other,handelsblatt-2012-xing-messages")
     fmt = make(repo, "fmt")
     assert sorted(fmt.stdout.splitlines()[-2:]) == ["formatted data/features.csv", "formatted data/sources.csv"]
