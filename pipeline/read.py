@@ -8,10 +8,9 @@ byte-order mark, LF line endings, RFC 4180 quoting.
 
 from __future__ import annotations
 
-import io
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +35,7 @@ class RawTable:
     lines: np.ndarray  # physical line of each row of ``table``
     nfc: bool  # the whole file is already in Unicode NFC
     suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
+    short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cell count
 
 
 def _line_of(newlines: np.ndarray, positions: np.ndarray | int) -> np.ndarray | int:
@@ -144,12 +144,14 @@ def read_table(file: Path, rel: str, width: int | None = None) -> tuple[RawTable
         table = pa.table({name: pa.nulls(0, pa.string()) for name in names})
     else:
         try:
-            table = _parse(data, names, multiline, skip, int(length.max()))
+            table = _parse(data, int(ends[0]) + 1, names, multiline, skip, int(length.max()))
         except (pa.ArrowInvalid, pa.ArrowException) as exc:  # a shape the byte scans did not foresee
             problem("source-error", None, None, f"the rows cannot be parsed: {exc}")
             return None, problems
     keep = ~blank
     keep[0] = False
+    short: dict[int, int] = {}
+    ragged = np.zeros(len(keep), bool)
     if invalid:
         cells = _cells_per_record(buf, quotes, ends)
         ragged = keep & (cells != width)
@@ -161,14 +163,42 @@ def read_table(file: Path, rel: str, width: int | None = None) -> tuple[RawTable
             else:
                 message = f"the row has {count} cells; expected {width} as in the header"
                 problem("missing-cell", line, count + 1, message)
-        keep &= ~ragged
-    row_lines = lines[keep]
-    if len(row_lines) != table.num_rows:
+                short[line] = count
+    if len(lines[keep & ~ragged]) != table.num_rows:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
+    if ragged.any():
+        table = _with_ragged_rows(data, table, starts, ends, lines, keep & ~ragged, ragged, width)
+    row_lines = lines[keep]
     suspects = hygiene_suspects(buf, quotes, newlines)
     nfc = unicodedata.is_normalized("NFC", wide_text)
-    return RawTable(header, table, row_lines, nfc, suspects), problems
+    return RawTable(header, table, row_lines, nfc, suspects, short), problems
+
+
+def _with_ragged_rows(
+    data: bytes,
+    table: pa.Table,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    lines: np.ndarray,
+    regular: np.ndarray,
+    ragged: np.ndarray,
+    width: int,
+) -> pa.Table:
+    """The table with the rows of too many or too few cells put back in their place, so that
+    each of their cells is still checked against the field it falls under: cells past the
+    header's width are dropped (the extra cell is reported) and missing ones are null."""
+    rows = []
+    for index in np.flatnonzero(ragged):
+        record = data[int(starts[index]) : int(ends[index])].rstrip(b"\r").decode("utf-8")
+        cells = (csv_rows(record) or [[]])[0][:width]
+        rows.append(cells + [None] * (width - len(cells)))
+    extra = pa.table(
+        {name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(table.column_names)}
+    )
+    merged = pa.concat_tables([table, extra])
+    order = np.argsort(np.concatenate([lines[regular], lines[ragged]]), kind="stable")
+    return merged.take(pa.array(order))
 
 
 def _non_ascii_runs(data: bytes) -> str | None:
@@ -347,13 +377,16 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
     return found
 
 
-def _parse(data: bytes, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int) -> pa.Table:
-    """Every record after the header as string columns; ragged rows go to ``skip``. The
-    blocks pyarrow reads are made to hold the longest record (its default is 1 MiB)."""
+def _parse(
+    data: bytes, body: int, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int
+) -> pa.Table:
+    """Every record from byte ``body`` on (the header, even one spanning lines, lies before
+    it) as string columns; ragged rows go to ``skip``. The blocks pyarrow reads are made to
+    hold the longest record (its default is 1 MiB)."""
     block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
     return pacsv.read_csv(
-        io.BytesIO(data),
-        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=block),
+        pa.BufferReader(pa.py_buffer(data)[body:]),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=block),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
         ),

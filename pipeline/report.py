@@ -33,6 +33,8 @@ CODES: dict[str, str] = {
     "unique-error": "A value repeats in a field that must be unique.",
     "primary-key": "A primary key is missing or repeats.",
     "foreign-key": "A value refers to a row that does not exist.",
+    "hash-count": "A data file's digest differs from the resource's declared 'hash'.",
+    "byte-count": "A data file's size differs from the resource's declared 'bytes'.",
     # Our own codes
     "byte-order-mark": "A data file starts with a byte-order mark; files must be UTF-8 without one.",
     "line-ending": "A data file uses CR or CRLF line endings; files must use LF.",

@@ -7,6 +7,7 @@ read (numpy and pyarrow) while pandas and pandera load, since both take about as
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -43,8 +44,30 @@ def _read_and_parse(resource: Resource) -> tuple[RawTable | None, ParsedTable | 
     table, problems = read_table(resource.file, resource.path, len(resource.fields))
     if table is None:
         return None, None, problems
+    problems += check_integrity(resource)
     problems += check_header(resource, table.header)
     return table, parse_table(resource, table), problems
+
+
+def check_integrity(resource: Resource) -> list[Problem]:
+    """The file's size and digest against the resource's ``bytes`` and ``hash``, when declared."""
+    problems = []
+    if resource.bytes is not None:
+        size = resource.file.stat().st_size
+        if size != resource.bytes:
+            message = f"the file has {size} bytes; the descriptor's 'bytes' says {resource.bytes}"
+            problems.append(Problem("byte-count", resource.path, None, None, None, str(size), message))
+    if resource.hash is not None:
+        algorithm, _, expected = resource.hash.rpartition(":")
+        digest = hashlib.new(algorithm or "md5")
+        with resource.file.open("rb") as stream:
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(chunk)
+        found = digest.hexdigest()
+        if found != expected.lower():
+            message = f"the file's {algorithm or 'md5'} digest is {found}; the descriptor's 'hash' says {expected}"
+            problems.append(Problem("hash-count", resource.path, None, None, None, found, message))
+    return problems
 
 
 def _size(resource: Resource) -> int:
@@ -115,8 +138,10 @@ def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Probl
         if len(frames) == len(package.resources):
             jobs += f.rule_jobs(package, frames, parsed)
         jobs.sort(key=lambda job: -job[0])
+        # A cell that a short row lacks is reported as missing-cell alone, not checked again.
+        short = {(r.path, line): count for r in readable for line, count in tables[r.name].short.items()}
         for found in pool.map(lambda job: job[1](), jobs):
-            problems += found
+            problems += [p for p in found if not p.column or p.column <= short.get((p.path, p.line), p.column)]
     return frames, problems
 
 

@@ -331,3 +331,26 @@ def test_every_valid_value_survives_the_release(tmp_path: Path) -> None:
             mine, theirs = expected[kind]["v"].tolist(), loaded[kind]["v"].tolist()
             assert [_same(a, b) for a, b in zip(mine, theirs, strict=True)] == [True] * len(mine), (fmt, kind)
             assert str(expected[kind]["v"].dtype) == str(loaded[kind]["v"].dtype), (fmt, kind)
+
+
+# ---------------------------------------------------------------- files
+
+
+def test_a_short_row_is_one_missing_cell_not_also_a_required_value(package: Path) -> None:
+    replace(F, "beta,messaging,,s-two", "beta,bogus")(package.parent)
+    assert problems_of(package) == [("constraint-error", F, 3, 2, "feature"), ("missing-cell", F, 3, 3, None)]
+
+
+def test_a_declared_hash_and_size_that_match_pass(package: Path) -> None:
+    import hashlib
+
+    content = (package.parent / "data" / "sources.csv").read_bytes()
+    for key, value in [("hash", hashlib.md5(content).hexdigest()), ("bytes", len(content))]:
+        edit_json("datapackage.json", lambda d, k=key, v=value: d["resources"][0].__setitem__(k, v))(package.parent)
+    edit_json(
+        "datapackage.json",
+        lambda d: d["resources"][1].__setitem__(
+            "hash", "sha256:" + hashlib.sha256((package.parent / "data" / "organizations.csv").read_bytes()).hexdigest()
+        ),
+    )(package.parent)
+    assert problems_of(package) == []

@@ -389,6 +389,26 @@ CASES = [
         edit_json("schemas/features.json",
                   lambda s: field(s, "feature").update(categories=[{"value": "messaging", "label": "Messaging"}])),
     ], "constraint-error", F, 2, 2, "feature"),
+    # ---- every cell of a ragged row is checked; hash and bytes; a first label on two lines
+    Case("extra-cell-row-cells-checked", [replace(F, "alpha,job-listings,,s-one", "alpha,bogus,,s-one,more")],
+         "constraint-error", F, 2, 2, "feature"),
+    Case("missing-cell-row-cells-checked", [replace(F, "beta,messaging,,s-two", "beta,bogus")],
+         "constraint-error", F, 3, 2, "feature"),
+    Case("hash-mismatch", [edit_json("datapackage.json", set_resource(0, "hash", "md5:" + "0" * 32))],
+         "hash-count", S, None, None, None),
+    Case("sha256-mismatch", [edit_json("datapackage.json", set_resource(0, "hash", "sha256:" + "0" * 64))],
+         "hash-count", S, None, None, None),
+    Case("bytes-mismatch", [edit_json("datapackage.json", set_resource(0, "bytes", 1))],
+         "byte-count", S, None, None, None),
+    Case("hash-malformed", [edit_json("datapackage.json", set_resource(0, "hash", "crc32:abc"))],
+         "resource-error", "datapackage.json", '"name": "sources"', None, None),
+    Case("multiline-first-label", [
+        transform(F, lambda b: b.replace(b"platform_id,feature", b'"platform\nid",feature', 1)),
+    ], "incorrect-label", F, 1, 1, "platform_id"),
+    Case("multiline-first-label-then-a-bad-cell", [
+        transform(F, lambda b: b.replace(b"platform_id,feature", b'"platform\nid",feature', 1)),
+        replace(F, "beta,messaging,,s-two", "beta,bogus,,s-two"),
+    ], "constraint-error", F, 4, 2, "feature"),
     # ---- positions survive a quoted cell that spans lines
     Case("line-after-multiline-cell", [
         replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first line\nsecond line"\n'),
