@@ -65,6 +65,8 @@ def csv_bytes(table: Table) -> bytes:
         if spec.get("type") == "boolean":
             true, false = boolean_values(spec)
             values = ["" if v is None else true[0] if v else false[0] for v in column.to_pylist()]
+        elif spec.get("type") == "year":  # four digits at least, as the lexical form has them
+            values = ["" if v is None else ("-" if v < 0 else "") + f"{abs(v):04d}" for v in column.to_pylist()]
         else:
             values = ["" if v is None else str(_json_value(v)) for v in column.to_pylist()]
         columns.append(values)
