@@ -74,6 +74,7 @@ def _type(spec: dict) -> str:
 def dictionary_markdown(package: Package) -> str:
     """One page describing every resource and field, in English with Chinese titles, as the
     release publishes them (the fields only a release has are marked)."""
+    from .derived import derived_schemas
     from .tables import release_schema
 
     meta = package.descriptor
@@ -109,6 +110,20 @@ def dictionary_markdown(package: Package) -> str:
             out.append(
                 f"| `{spec['name']}` | {_cell(spec.get('title_zh', ''))} | {_type(spec)} | "
                 f"{_cell(constraints)} | {_cell(spec.get('description', ''))} |"
+            )
+        out.append("")
+    published = {r.name: release_schema(r.schema)["fields"] for r in package.resources}
+    for name, raw, schema in derived_schemas(package.root, published):
+        out += [f"## {name} (derived)", "", raw.get("description", ""), ""]
+        out.append(f"Primary key: `{', '.join(schema.get('primaryKey', []))}`.")
+        for fk in schema.get("foreignKeys", []):
+            ref = fk["reference"]
+            out.append(f"Foreign key: `{', '.join(fk['fields'])}` → `{ref['resource']}.{', '.join(ref['fields'])}`.")
+        out += ["", "| field | 中文 | type | constraints | description |", "|---|---|---|---|---|"]
+        for spec in schema["fields"]:
+            out.append(
+                f"| `{spec['name']}` | {_cell(spec.get('title_zh', ''))} | {_type(spec)} | "
+                f"{_cell(_constraints(spec))} | {_cell(spec.get('description', ''))} |"
             )
         out.append("")
     return "\n".join(out)

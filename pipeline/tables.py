@@ -134,7 +134,10 @@ def sourced_table(name: str, schema: dict, raw: dict[str, pa.Array], meta: dict 
 
 
 def release_tables(package: Package, frames: dict) -> list[Table]:
-    """Every table a release of the package publishes, from its raw cells (``read_package``)."""
+    """Every table a release of the package publishes, from its raw cells (``read_package``):
+    the sourced resources, then the tables derived from them."""
+    from .derived import derived_tables
+
     out = []
     for resource in package.resources:
         frame = frames[resource.name]
@@ -142,7 +145,7 @@ def release_tables(package: Package, frames: dict) -> list[Table]:
         entry = next(r for r in package.descriptor["resources"] if r["name"] == resource.name)
         meta = {k: entry[k] for k in ("title", "description") if k in entry}
         out.append(sourced_table(resource.name, resource.schema, raw, meta))
-    return out
+    return out + derived_tables(package.root, {table.name: table for table in out})
 
 
 def _strings(series: object) -> pa.Array:

@@ -105,6 +105,8 @@ def test_the_three_formats_load_to_equal_typed_frames(released: Path) -> None:
         "metrics",
         "features",
         "comparisons",
+        "latest_figures",
+        "platform_summary",
     }
     for name, frame in frames["csv"].items():
         pd.testing.assert_frame_equal(frame, frames["parquet"][name], check_exact=True)
