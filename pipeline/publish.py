@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,6 +38,19 @@ MEDIATYPES = {"csv": "text/csv", "json": "application/json", "parquet": "applica
 DICTIONARY = "DATA-DICTIONARY.md"
 CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
+
+
+def _sqlite(tables: list[Table], package: Package) -> bytes:
+    from .database import sqlite_bytes
+
+    return sqlite_bytes(tables)
+
+
+#: The files that hold every published table at once: (path, descriptor name, format,
+#: mediatype, writer). Each is checksummed and described like every other file.
+BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], Package], bytes]]] = [
+    ("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3", _sqlite),
+]
 
 
 def sha256(content: bytes) -> str:
@@ -119,7 +133,8 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
         raise ReleaseError(not_valid(problems), problems)
     files: dict[str, bytes] = {}
     resources: list[dict] = []
-    for table in release_tables(package, frames):
+    tables = release_tables(package, frames)
+    for table in tables:
         outputs = {"csv": csv_bytes(table), "json": json_records(table.rows), "parquet": parquet_bytes(table.rows)}
         for fmt, content in outputs.items():
             path = f"{fmt}/{table.name}.{fmt}"
@@ -129,6 +144,9 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
             extra: dict = {**table.meta, "format": fmt, "mediatype": MEDIATYPES[fmt]}
             extra |= {"type": "file"} if fmt == "parquet" else {"encoding": "utf-8", "schema": table.schema}
             resources.append(_file_entry(name, path, content, **extra))
+    for path, name, fmt, mediatype, write in BUNDLES:
+        files[path] = write(tables, package)
+        resources.append(_file_entry(name, path, files[path], type="file", format=fmt, mediatype=mediatype))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")
     for path, fmt in ((DICTIONARY, "md"), (CHANGES, "md")):

@@ -41,7 +41,15 @@ def test_verify_passes_on_a_fresh_build(released: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "victim", ["csv/platforms.csv", "json/metrics.json", "parquet/events.parquet", "DATA-DICTIONARY.md", "SHA256SUMS"]
+    "victim",
+    [
+        "csv/platforms.csv",
+        "json/metrics.json",
+        "parquet/events.parquet",
+        "DATA-DICTIONARY.md",
+        "SHA256SUMS",
+        "guanxi.sqlite",
+    ],
 )
 def test_verify_names_the_file_when_one_byte_changes(released: Path, tmp_path: Path, victim: str) -> None:
     copy = tmp_path / "copy"
@@ -182,3 +190,25 @@ def test_the_working_package_loads_like_its_release(released: Path) -> None:
     release = pipeline.load(released, format="csv")
     for name, frame in release.items():
         pd.testing.assert_frame_equal(working[name], frame)
+
+
+@pytest.mark.parametrize("victim", ["guanxi.sqlite", "csv/metrics.csv"])
+def test_verify_names_a_truncated_file(released: Path, tmp_path: Path, victim: str) -> None:
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(released), str(copy)], check=True)
+    file = copy / victim
+    file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    problems = verify(copy)
+    assert any(victim in p and "bytes" in p for p in problems), problems
+    assert any(victim in p and "sha256" in p for p in problems), problems
+
+
+def test_the_bundled_files_are_in_the_sums_and_the_descriptor(released: Path) -> None:
+    from pipeline.publish import BUNDLES
+
+    sums = (released / "SHA256SUMS").read_text(encoding="utf-8")
+    descriptor = json.loads((released / "datapackage.json").read_text(encoding="utf-8"))
+    described = {r["path"]: r for r in descriptor["resources"]}
+    assert [path for path, *_ in BUNDLES] and all(f"  {path}\n" in sums for path, *_ in BUNDLES)
+    for path, _, fmt, mediatype, _ in BUNDLES:
+        assert (described[path]["format"], described[path]["mediatype"]) == (fmt, mediatype)

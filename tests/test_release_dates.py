@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +84,10 @@ def _read_spans(root: Path, fmt: str) -> dict[tuple[str, str, str], tuple]:
             rows = json.loads((root / "json" / f"{resource}.json").read_text(encoding="utf-8"))
         elif fmt == "parquet":
             rows = pq.read_table(root / "parquet" / f"{resource}.parquet").to_pylist()
+        elif fmt == "sqlite":
+            with sqlite3.connect(root / "guanxi.sqlite") as db:
+                db.row_factory = sqlite3.Row
+                rows = [dict(r) for r in db.execute(f'SELECT * FROM "{resource}"')]
         else:
             rows = pipeline.load(root, format=fmt.split(":")[1])[resource].to_dict("records")
         for row in rows:
@@ -97,7 +102,7 @@ def _read_spans(root: Path, fmt: str) -> dict[tuple[str, str, str], tuple]:
     return out
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "load:parquet", "load:csv", "load:json"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "sqlite", "load:parquet", "load:csv", "load:json"])
 def test_every_format_gives_the_same_spans(fixture_release: Path, fmt: str) -> None:
     assert _read_spans(fixture_release, fmt) == EXPECTED
 
