@@ -66,6 +66,8 @@ def synthetic_tables(rows: int, seed: int = 20170301) -> dict[str, dict[str, np.
         "published": _years(n["sources"], rng),
         "accessed": np.full(n["sources"], "2026-11-26"),
         "kind": _pick(np.array(["news", "filing", "blog"]), n["sources"], rng),
+        # cycled, not drawn: the other columns keep the draws they had before this one existed
+        "provenance": np.resize(np.array(["original-reporting", "primary", "secondary-reporting"]), n["sources"]),
         "language": _pick(np.array(["en", "zh"]), n["sources"], rng),
         "note": empty(n["sources"]),
     }

@@ -35,6 +35,13 @@ class Cells:
         valid = lexically_valid(raw, spec)
         return cls(raw, valid, to_arrow(raw, spec, valid), spec)
 
+    def key(self) -> pa.Array:
+        """The values keys and enums compare: the text itself for a string field (no copy of a
+        vocabulary's dictionary), the logical values otherwise."""
+        if self.spec.get("type", "string") in ("string", "any"):
+            return self.raw
+        return self.comparable()
+
     def comparable(self) -> pa.Array:
         """The logical values cells are compared by (keys, enums, bounds, row order); null where
         a cell is missing or not of its type (that is a type problem, not a key problem)."""
@@ -62,7 +69,7 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
                 rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
                 self._positions[index] = np.full(rows, -1, np.int64)
             else:
-                mine, theirs = same_type(cells.comparable(), keys.comparable())
+                mine, theirs = same_type(cells.key(), keys.key())
                 found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
                 self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
         return self._positions[index]

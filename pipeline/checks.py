@@ -21,7 +21,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import Cells, ParsedPackage, key_codes, same_type
+from .cells import Cells, ParsedPackage, same_type
 from .package import Resource
 from .schema import (
     FORMAT_EXPECTED,
@@ -112,7 +112,7 @@ def _one_of(cells: Cells, values: list, spec: dict) -> Callable[[pa.Array], pa.A
     """Cells compared with the schema's values as typed values: ``1.0`` is in ``[1]`` for a
     number. A cell that is not of the field's type is left to the type check."""
     allowed = schema_values(values, spec)
-    typed = cells.comparable()
+    typed = cells.key()
 
     def check(_raw: pa.Array) -> pa.Array:
         found = pc.is_in(typed, value_set=allowed)
@@ -248,13 +248,13 @@ def _foreign_key(own: list[Cells], target: list[Cells] | None, positions: Callab
     def check(frame: pd.DataFrame) -> pd.Series:
         present = np.ones(len(frame), bool)
         for cells in own:
-            present &= cells.comparable().is_valid().to_numpy(zero_copy_only=False)
+            present &= cells.key().is_valid().to_numpy(zero_copy_only=False)
         if target is None:
             return pd.Series(True, index=frame.index)
         if len(own) == 1:
             found = positions() >= 0
         else:
-            pairs = [same_type(a.comparable(), b.comparable()) for a, b in zip(own, target, strict=True)]
+            pairs = [same_type(a.key(), b.key()) for a, b in zip(own, target, strict=True)]
             mine = pc.binary_join_element_wise(*[a.cast(pa.string()) for a, _ in pairs], "\x1f")
             theirs = pc.binary_join_element_wise(*[b.cast(pa.string()) for _, b in pairs], "\x1f")
             found = pc.is_in(mine, value_set=theirs.drop_null()).to_numpy(zero_copy_only=False)
@@ -265,9 +265,13 @@ def _foreign_key(own: list[Cells], target: list[Cells] | None, positions: Callab
 
 def repeated(cells: list[Cells]) -> np.ndarray:
     """True on each row whose typed key values all equal those of an earlier row (none missing)."""
-    codes = key_codes([c.comparable() for c in cells])
-    repeats = pd.Series(codes).duplicated(keep="first").to_numpy()
-    return repeats & (codes >= 0)
+    keys = [c.key() for c in cells]
+    frame = pd.DataFrame({i: pd.arrays.ArrowExtensionArray(k) for i, k in enumerate(keys)})
+    present = np.ones(len(frame), bool)
+    for k in keys:
+        if k.null_count:
+            present &= k.is_valid().to_numpy(zero_copy_only=False)
+    return frame.duplicated(keep="first").to_numpy() & present
 
 
 def _unique_rows(cells: list[Cells]) -> Callable:

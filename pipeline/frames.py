@@ -109,7 +109,7 @@ def _with_first_lines(problems: list[Problem], frame: pd.DataFrame, resource: Re
             fields = (p.field,)
         if fields and all(f in cells for f in fields) and p.line is not None:
             if fields not in firsts:
-                codes = key_codes([cells[f].comparable() for f in fields])
+                codes = key_codes([cells[f].key() for f in fields])
                 _, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
                 firsts[fields] = lines[first[inverse]]
             at = int(np.searchsorted(lines, p.line))
