@@ -40,16 +40,24 @@ CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
 
 
-def _sqlite(tables: list[Table], package: Package) -> bytes:
+def _sqlite(tables: list[Table], descriptor: dict) -> bytes:
     from .database import sqlite_bytes
 
     return sqlite_bytes(tables)
 
 
+def _xlsx(tables: list[Table], descriptor: dict) -> bytes:
+    from .workbook import workbook_bytes
+
+    return workbook_bytes(tables, descriptor)
+
+
 #: The files that hold every published table at once: (path, descriptor name, format,
-#: mediatype, writer). Each is checksummed and described like every other file.
-BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], Package], bytes]]] = [
+#: mediatype, writer of the tables and the release's descriptor metadata). Each is
+#: checksummed and described like every other file.
+BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes]]] = [
     ("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3", _sqlite),
+    ("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx),
 ]
 
 
@@ -144,8 +152,13 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
             extra: dict = {**table.meta, "format": fmt, "mediatype": MEDIATYPES[fmt]}
             extra |= {"type": "file"} if fmt == "parquet" else {"encoding": "utf-8", "schema": table.schema}
             resources.append(_file_entry(name, path, content, **extra))
+    accessed = frames["sources"]["accessed"].dropna() if "sources" in frames else None
+    when = release_timestamp([dt.date.fromisoformat(v) for v in accessed.astype(str)] if accessed is not None else None)
+    meta = {k: v for k, v in package.descriptor.items() if k != "resources"}
+    meta["version"] = version
+    meta["created"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     for path, name, fmt, mediatype, write in BUNDLES:
-        files[path] = write(tables, package)
+        files[path] = write(tables, meta)
         resources.append(_file_entry(name, path, files[path], type="file", format=fmt, mediatype=mediatype))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")
@@ -155,11 +168,6 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
                 path.split(".")[0].lower(), path, files[path], format=fmt, mediatype="text/markdown", encoding="utf-8"
             )
         )
-    accessed = frames["sources"]["accessed"].dropna() if "sources" in frames else None
-    when = release_timestamp([dt.date.fromisoformat(v) for v in accessed.astype(str)] if accessed is not None else None)
-    meta = {k: v for k, v in package.descriptor.items() if k != "resources"}
-    meta["version"] = version
-    meta["created"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     meta["resources"] = resources
     files["datapackage.json"] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return files

@@ -49,6 +49,7 @@ def test_verify_passes_on_a_fresh_build(released: Path) -> None:
         "DATA-DICTIONARY.md",
         "SHA256SUMS",
         "guanxi.sqlite",
+        "guanxi.xlsx",
     ],
 )
 def test_verify_names_the_file_when_one_byte_changes(released: Path, tmp_path: Path, victim: str) -> None:
@@ -192,7 +193,7 @@ def test_the_working_package_loads_like_its_release(released: Path) -> None:
         pd.testing.assert_frame_equal(working[name], frame)
 
 
-@pytest.mark.parametrize("victim", ["guanxi.sqlite", "csv/metrics.csv"])
+@pytest.mark.parametrize("victim", ["guanxi.sqlite", "guanxi.xlsx", "csv/metrics.csv"])
 def test_verify_names_a_truncated_file(released: Path, tmp_path: Path, victim: str) -> None:
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(released), str(copy)], check=True)

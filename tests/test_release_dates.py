@@ -84,6 +84,8 @@ def _read_spans(root: Path, fmt: str) -> dict[tuple[str, str, str], tuple]:
             rows = json.loads((root / "json" / f"{resource}.json").read_text(encoding="utf-8"))
         elif fmt == "parquet":
             rows = pq.read_table(root / "parquet" / f"{resource}.parquet").to_pylist()
+        elif fmt == "xlsx":
+            rows = pd.read_excel(root / "guanxi.xlsx", sheet_name=resource).to_dict("records")
         elif fmt == "sqlite":
             with sqlite3.connect(root / "guanxi.sqlite") as db:
                 db.row_factory = sqlite3.Row
@@ -102,7 +104,7 @@ def _read_spans(root: Path, fmt: str) -> dict[tuple[str, str, str], tuple]:
     return out
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "sqlite", "load:parquet", "load:csv", "load:json"])
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "sqlite", "xlsx", "load:parquet", "load:csv", "load:json"])
 def test_every_format_gives_the_same_spans(fixture_release: Path, fmt: str) -> None:
     assert _read_spans(fixture_release, fmt) == EXPECTED
 
