@@ -11,6 +11,8 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass
 
+from .text import shown
+
 CODES: dict[str, str] = {
     # Frictionless error catalog
     "package-error": "The descriptor is missing, is not valid JSON or is not a valid Data Package.",
@@ -122,13 +124,6 @@ def to_github(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _shorten(value: str | None, width: int = 40) -> str:
-    if value is None:
-        return ""
-    text = value.replace("\n", "\\n").replace("\r", "\\r")
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def to_text(report: Report) -> str:
     """A readable table grouped by file, ending with a count of problems by code."""
     if report.valid:
@@ -142,7 +137,7 @@ def to_text(report: Report) -> str:
         for p in problems:
             where = f"{p.line or '-'}:{p.column or '-'}"
             field = p.field or ""
-            value = f" [{_shorten(p.value)}]" if p.value is not None else ""
+            value = f" [{shown(p.value)}]" if p.value is not None else ""
             out.append(f"  {where:>9}  {p.code:<22} {field:<22} {p.message}{value}")
         out.append("")
     counts = Counter(p.code for p in report.problems)

@@ -24,3 +24,17 @@ def escape_controls(text: str) -> str:
     so that a value from a data file cannot move the cursor, recolour or rewrite a terminal,
     or break a one-line message in two."""
     return text.translate(_ESCAPES)
+
+
+#: How many characters of a value a report shows: a longer value is cut there, and the
+#: report says how long it is in all.
+SHOWN_LENGTH = 120
+
+
+def shown(value: str, limit: int = SHOWN_LENGTH) -> str:
+    """A value as a message shows it: whole, with control characters escaped, and cut only
+    past ``limit`` characters (then followed by its full length)."""
+    text = escape_controls(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(value)} characters in all)"
