@@ -17,6 +17,8 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow as pa
+
 from .errors import ReleaseError
 from .tables import Table
 
@@ -55,7 +57,10 @@ def create_table(table: Table) -> str:
         name = quote(spec["name"])
         kind = spec.get("type", "string")
         constraints = spec.get("constraints", {})
-        column = f"{name} {SQL_TYPES.get(kind, 'TEXT')}"
+        sql_type = SQL_TYPES.get(kind, "TEXT")
+        if pa.types.is_decimal(table.rows.column(spec["name"]).type):
+            sql_type = "TEXT"  # integers beyond 64 bits: SQLite would round them to a REAL
+        column = f"{name} {sql_type}"
         if constraints.get("required") or spec["name"] in key or "releaseDefault" in spec:
             column += " NOT NULL"
         if kind == "boolean":
@@ -89,6 +94,8 @@ def create_table(table: Table) -> str:
 def _value(value: object) -> object:
     if isinstance(value, bool):
         return int(value)
+    if isinstance(value, float) and value != value:  # SQLite stores NaN as NULL: keep the spec's word
+        return "NaN"
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.datetime):

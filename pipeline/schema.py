@@ -284,6 +284,11 @@ def to_pandas(arr: pa.Array | pa.ChunkedArray, spec: dict, index: object = None)
         pa.string(): pd.StringDtype(),
     }
     dtype = pandas_dtype(spec)
+    if arr.type == pa.float64():  # NaN is a number, not a missing value: both are kept apart
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        values = pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False)
+        mask = arr.is_null().to_numpy(zero_copy_only=False)
+        return pd.Series(pd.arrays.FloatingArray(values, mask), index=index, dtype=dtype)
     if pa.types.is_decimal(arr.type):  # integers beyond 64 bits: Python ints
         return pd.Series([None if v is None else int(v) for v in arr.to_pylist()], index=index, dtype=object)
     if pa.types.is_dictionary(arr.type):
