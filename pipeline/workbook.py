@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 from decimal import Decimal
 
 from .tables import Table
@@ -85,6 +86,10 @@ def workbook_bytes(tables: list[Table], descriptor: dict) -> bytes:
                     continue
                 if isinstance(value, bool):
                     sheet.write_boolean(r, col, value)
+                elif isinstance(value, float) and not math.isfinite(value):  # no such number in a sheet
+                    sheet.write_string(r, col, "NaN" if value != value else ("INF" if value > 0 else "-INF"))
+                elif isinstance(value, int) and abs(value) > 2**53:  # beyond a sheet's exact integers
+                    sheet.write_string(r, col, str(value))
                 elif isinstance(value, int | float) and not isinstance(value, Decimal):
                     sheet.write_number(r, col, value)
                 elif isinstance(value, dt.datetime):
