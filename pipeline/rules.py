@@ -300,6 +300,20 @@ def _status_agrees(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 @rule(
     "platforms",
+    "status-mismatch",
+    "status",
+    "the status is unknown but an event says the platform was shut down or replaced; expected defunct or replaced",
+)
+def _status_known_when_ended(df: pd.DataFrame, frames: Frames) -> pd.Series:
+    # "unknown" is for a platform no source follows past a date; once an event records its
+    # end, what became of it is known.
+    events = frames["events"]
+    ended = set(events.loc[events["event"].isin(ENDED), "platform_id"].dropna())
+    return _ok(~((df["status"] == "unknown") & df["platform_id"].isin(ended)))
+
+
+@rule(
+    "platforms",
     "status-unsourced",
     "status_source_id",
     "a known status needs its source and the date it holds for; expected status_source_id and status_as_of",

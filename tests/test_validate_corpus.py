@@ -260,6 +260,8 @@ CASES = [
          "date-mismatch", P, 3, 12, "closed"),
     Case("status-contradicts-events", [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,,,active")],
          "status-mismatch", P, 3, 14, "status"),
+    Case("unknown-status-of-a-closed-platform", [replace(P, "2012-05,2015-11-30,,defunct", "2012-05,,,unknown")],
+         "status-mismatch", P, 3, 14, "status"),
     Case("name-source-unused", [
         replace(P, "beta,Beta,贝塔,Beita,", "beta,Beta,,,"),
         replace(P, "s-two,,\"A note", "s-two,s-one,\"A note"),
