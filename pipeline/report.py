@@ -50,7 +50,7 @@ CODES: dict[str, str] = {
     "closed-before-launched": "A platform's closure is dated before its launch.",
     "closure-undated": "A defunct or replaced platform neither gives a closure date nor says it is unknown.",
     "closure-on-active": "An active platform has a closure date or is marked closure unknown.",
-    "status-mismatch": "A platform's status disagrees with its shut-down or replaced events (active, or unknown, though an event ends it).",
+    "status-mismatch": "A platform is active, or of unknown status, though an event shuts it down or replaces it.",
     "date-mismatch": "A platform's launch or closure is not backed by an event with the same date.",
     "event-before-launch": "An event or figure is dated before its platform launched or its organisation was founded.",
     "event-subject": "An event names neither a platform nor an organisation.",
