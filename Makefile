@@ -17,7 +17,7 @@ install: $(STAMP) ## Create .venv and install the pinned dependencies
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e ".[pipeline,dev]"
 	@touch $(STAMP)
 
 validate: install ## Check the data package; errors name file, line and column
