@@ -50,7 +50,7 @@ def _utf8(value: object) -> bool:
     return isinstance(value, str) and value.lower().replace("_", "-") in ("utf-8", "utf8")
 
 
-_DIALECT_DO = "rewrite the file as comma-separated UTF-8 with a header row (run `make fmt`) and drop the option"
+_DIALECT_DO = "rewrite the file as comma-separated, double-quoted UTF-8 with one header row and drop the option"
 
 # fmt: off
 PROPERTIES: list[Property] = [
@@ -113,7 +113,7 @@ PROPERTIES: list[Property] = [
              _is(True)),
     Property("dialect", "escapeChar", REFUSED, f'No escape character is read; quotes are doubled: {_DIALECT_DO}.'),
     Property("dialect", "nullSequence", REFUSED,
-             "Not read: list the text in the schema's `missingValues` instead."),
+             "A null sequence is not read: list the text in the schema's `missingValues` instead."),
     Property("dialect", "skipInitialSpace", REFUSED, f"Only `false` is read: {_DIALECT_DO}.", _is(False)),
     Property("dialect", "caseSensitiveHeader", REFUSED, "Only `true` is read: header labels match exactly.",
              _is(True)),
@@ -155,7 +155,7 @@ PROPERTIES: list[Property] = [
     Property("field", "trueValues", CHECKED, "Boolean fields: the texts read as true."),
     Property("field", "falseValues", CHECKED, "Boolean fields: the texts read as false."),
     Property("field", "decimalChar", REFUSED, "Only `.` is read: write numbers with a decimal point.", _is(".")),
-    Property("field", "groupChar", REFUSED, "Not read: write numbers without thousands separators."),
+    Property("field", "groupChar", REFUSED, "Thousands separators are not read: write numbers without them."),
     Property("field", "bareNumber", REFUSED,
              "Only `true` is read: write bare numbers (no currency sign or percent) and drop the option.", _is(True)),
     Property("field", "itemType", REFUSED, "List fields are not read: store the list as a `string`."),
@@ -211,7 +211,8 @@ def refusals(scope: str, descriptor: dict, skip: frozenset[str] = frozenset()) -
                 )
             )
         elif prop.status == REFUSED and not (prop.allowed and prop.allowed(value)):
-            out.append((name, f"property {name!r} ({value!r}) is not supported: {prop.note[0].lower()}{prop.note[1:]}"))
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:39] + "…"
+            out.append((name, f"property {name!r} ({shown}) is not supported. {prop.note}"))
     return out
 
 

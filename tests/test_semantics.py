@@ -379,3 +379,39 @@ def test_a_declared_hash_and_size_that_match_pass(package: Path) -> None:
         ),
     )(package.parent)
     assert problems_of(package) == []
+
+
+REFUSED_PROPERTIES = [p for p in PROPERTIES if p.status == REFUSED]
+
+
+@pytest.mark.parametrize("prop", REFUSED_PROPERTIES, ids=[f"{p.scope}-{p.name}" for p in REFUSED_PROPERTIES])
+def test_each_refused_property_is_reported_by_name_where_it_is(package: Path, prop) -> None:
+    from tests.test_validate_corpus import field, resolve_line, set_constraint
+
+    root = package.parent
+    if prop.scope == "resource":
+        edit_json("datapackage.json", lambda d: d["resources"][2].__setitem__(prop.name, "refused-value"))(root)
+        expected = ("resource-error", "datapackage.json", resolve_line(root, "datapackage.json", '"refused-value"'))
+        where = (None, None)
+    elif prop.scope == "dialect":
+        edit_json("datapackage.json", lambda d: d["resources"][2].__setitem__("dialect", {prop.name: "refused-value"}))(
+            root
+        )
+        expected = ("resource-error", "datapackage.json", resolve_line(root, "datapackage.json", '"refused-value"'))
+        where = (None, None)
+    else:
+        edit = (
+            set_constraint("note", prop.name, "refused-value")
+            if prop.scope == "constraint"
+            else (lambda s: field(s, "note").__setitem__(prop.name, "refused-value"))
+        )
+        edit_json("schemas/metrics.json", edit)(root)
+        expected = (
+            "schema-error",
+            "schemas/metrics.json",
+            resolve_line(root, "schemas/metrics.json", '"name": "note"'),
+        )
+        where = (None, "note")
+    problems = validate(package).problems
+    assert [(p.code, p.path, p.line, p.column, p.field) for p in problems] == [(*expected, *where)]
+    assert repr(prop.name) in problems[0].message
