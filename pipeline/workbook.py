@@ -11,12 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from decimal import Decimal
 
 from .tables import Table
 
 #: Options that keep every text cell text: no formulas, URLs or numbers guessed from it.
 _OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+
+
+def _exact_in_excel(value: int | float) -> bool:
+    """Excel holds numbers as doubles: NaN, infinities and integers past 2**53 are written as text."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return abs(value) <= 2**53
 
 
 def citation(descriptor: dict, year: int) -> str:
@@ -90,7 +96,7 @@ def workbook_bytes(tables: list[Table], descriptor: dict) -> bytes:
                     sheet.write_string(r, col, "NaN" if value != value else ("INF" if value > 0 else "-INF"))
                 elif isinstance(value, int) and abs(value) > 2**53:  # beyond a sheet's exact integers
                     sheet.write_string(r, col, str(value))
-                elif isinstance(value, int | float) and not isinstance(value, Decimal):
+                elif isinstance(value, int | float) and _exact_in_excel(value):
                     sheet.write_number(r, col, value)
                 elif isinstance(value, dt.datetime):
                     sheet.write_datetime(r, col, value.replace(tzinfo=None), moment)
