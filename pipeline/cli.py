@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -183,6 +185,10 @@ def main() -> None:
         if stream is not None and hasattr(stream, "reconfigure"):
             # a terminal or a pipe that cannot encode a character gets an escape, not a crash
             stream.reconfigure(errors="backslashreplace")
+    if threading.current_thread() is threading.main_thread():
+        # a termination request unwinds like an interrupt, so that no temporary file or
+        # staging folder outlives it
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
     except SystemExit as done:
@@ -195,6 +201,10 @@ def main() -> None:
             message = f"internal error: {type(exc).__name__}: {exc} (a bug in the pipeline; please report it)"
             sys.stderr.write(escape_controls(message) + "\n")
         _leave(3)
+
+
+def _terminated(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _leave(code: object) -> None:

@@ -14,10 +14,12 @@ generated file:
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 from pathlib import Path
 
 from .errors import DocsError, not_valid
+from .files import inside, read_regular, regular_or_absent, write_atomic
 from .package import Package, load_package
 
 DICTIONARY_PATH = Path("docs/data-dictionary.md")
@@ -133,7 +135,7 @@ def resources_table(package: Package) -> str:
     """The README's summary of the resources, with row counts from the data."""
     lines = ["| resource | rows | primary key | what a row is |", "|---|---:|---|---|"]
     for resource in package.resources:
-        rows = max(0, resource.file.read_bytes().count(b"\n") - 1)
+        rows = max(0, read_regular(resource.file).count(b"\n") - 1)
         lines.append(
             f"| [`{resource.name}`](docs/data-dictionary.md#{resource.name}) | {rows} | "
             f"`{', '.join(resource.primary_key)}` | {_cell(resource.schema.get('description', ''))} |"
@@ -149,7 +151,7 @@ def data_digest(package: Package) -> str:
     """What the timeline is drawn from: the digest of its data files, written into the PNG."""
     digest = hashlib.sha256()
     for name in TIMELINE_RESOURCES:
-        content = package.resource(name).file.read_bytes()
+        content = read_regular(package.resource(name).file)
         digest.update(len(content).to_bytes(8, "big") + content)
     return digest.hexdigest()
 
@@ -178,9 +180,9 @@ def _first_seen(platform, frames: dict):
     return min((_day(v) for v in dates), default=None)
 
 
-def timeline_png(package: Package, target: Path) -> None:
+def timeline_png(package: Package) -> bytes:
     """Each platform from launch to closure (or to the latest status check), coloured by
-    category, with its user-figure observations marked."""
+    category, with its user-figure observations marked: the PNG's bytes."""
     import matplotlib
     import numpy as np
 
@@ -239,9 +241,10 @@ def timeline_png(package: Package, target: Path) -> None:
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     fig.tight_layout()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(target, metadata={"Software": None, "Description": f"data-digest:{data_digest(package)}"})
+    sink = io.BytesIO()
+    fig.savefig(sink, format="png", metadata={"Software": None, "Description": f"data-digest:{data_digest(package)}"})
     plt.close(fig)
+    return sink.getvalue()
 
 
 def png_digest(path: Path) -> str | None:
@@ -331,29 +334,43 @@ def contributing_with_codes(text: str) -> str:
 def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
     """Write the docs generated from the schemas (the data dictionary, the codes table in
     CONTRIBUTING.md) and, with ``release``, those that describe the data as it is released
-    (the README's counts and coverage, the timeline); return the paths of the files written."""
+    (the README's counts and coverage, the timeline); return the paths of the files written.
+
+    Everything is made before anything is written, and each file is replaced whole; a file
+    that is a link out of the package, or is not a regular file, is refused.
+    """
     path = Path(descriptor)
     package, problems = load_package(path)
     if package is None:
         raise DocsError(not_valid(problems), problems)
+    lacking = [name for name in TIMELINE_RESOURCES if name not in {r.name for r in package.resources}]
+    if release and lacking:
+        drawn = ", ".join(TIMELINE_RESOURCES)
+        raise DocsError(f"the timeline and coverage are drawn from {drawn}; the package lacks {lacking[0]}")
     root = package.root
-    written = []
-    dictionary = root / DICTIONARY_PATH
-    dictionary.parent.mkdir(parents=True, exist_ok=True)
-    dictionary.write_text(dictionary_markdown(package), encoding="utf-8")
-    written.append(dictionary)
-    contributing = root / CONTRIBUTING_PATH
-    if contributing.exists():
-        contributing.write_text(contributing_with_codes(contributing.read_text(encoding="utf-8")), encoding="utf-8")
-        written.append(contributing)
-    if not release:
-        return written
-    readme = root / README_PATH
-    if readme.exists():
-        readme.write_text(readme_with_resources(readme.read_text(encoding="utf-8"), package), encoding="utf-8")
-        written.append(readme)
-    timeline_png(package, root / TIMELINE_PATH)
-    written.append(root / TIMELINE_PATH)
+    try:
+        for rel in (DICTIONARY_PATH, README_PATH, CONTRIBUTING_PATH, TIMELINE_PATH):
+            regular_or_absent(inside(root, root / rel))  # refused before anything is drawn
+        contents = {DICTIONARY_PATH: dictionary_markdown(package).encode("utf-8")}
+        updates = [(CONTRIBUTING_PATH, contributing_with_codes)]
+        if release:
+            updates.append((README_PATH, lambda text: readme_with_resources(text, package)))
+        for rel, update in updates:
+            file = inside(root, root / rel)
+            if regular_or_absent(file):
+                contents[rel] = update(read_regular(file).decode("utf-8")).encode("utf-8")
+        if release:
+            contents[TIMELINE_PATH] = timeline_png(package)
+        written = []
+        for rel, content in contents.items():
+            target = root / rel
+            inside(root, target.parent).mkdir(parents=True, exist_ok=True)
+            write_atomic(target, content, root)
+            written.append(target)
+    except OSError as exc:
+        raise DocsError(f"cannot write the docs: {exc.filename}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DocsError(f"cannot read the README or CONTRIBUTING as UTF-8: {exc}") from None
     return written
 
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from .files import remove_leftovers, write_atomic
 from .package import Package, Resource, load_package
-from .read import read_table
+from .read import RawTable, read_table
 from .report import Problem
 from .schema import to_arrow
 from .text import WHITESPACE
+
+#: What fmt repairs itself; any other problem stops it.
+MECHANICAL = ("byte-order-mark", "line-ending", "final-newline", "blank-row")
 
 
 def clean_cell(value: str) -> str:
@@ -55,10 +59,13 @@ def sort_order(resource: Resource, frame: pd.DataFrame) -> list[int]:
 
 
 def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]]) -> list[list[str]]:
-    rows = [[clean_cell(cell) for cell in row] for row in rows]
-    rows = [row for row in rows if any(row)]
-    frame = pd.DataFrame(rows, columns=header, dtype=object)
+    """Cells cleaned, blank rows dropped (every cell one of its field's missing values, as
+    validate judges them), rows sorted by the primary key."""
     specs = {spec["name"]: spec for spec in resource.fields}
+    blanks = [set(resource.missing_values_of(specs[name])) if name in specs else {""} for name in header]
+    rows = [[clean_cell(cell) for cell in row] for row in rows]
+    rows = [row for row in rows if not all(cell in blank for cell, blank in zip(row, blanks, strict=True))]
+    frame = pd.DataFrame(rows, columns=header, dtype=object)
     for name in resource.primary_key:
         missing = set(resource.missing_values_of(specs[name]))
         frame[name] = frame[name].where(~frame[name].isin(missing), None)
@@ -74,24 +81,39 @@ def format_package(descriptor: str | Path) -> tuple[list[str], list[Problem]]:
     if problems:
         return [], problems
     changed = []
-    for resource, content in planned:
-        if resource.file.read_bytes() != content:
-            write_atomic(resource.file, content)
+    for resource, content, original in planned:
+        remove_leftovers(resource.file.parent)
+        if original != content:
+            write_atomic(resource.file, content, package.root)
             changed.append(resource.path)
     return changed, []
 
 
-def plan(package: Package) -> tuple[list[tuple[Resource, bytes]], list[Problem]]:
-    """The canonical bytes of every resource, or the problems that stop formatting."""
-    out: list[tuple[Resource, bytes]] = []
+def plan(
+    package: Package, tables: dict[str, RawTable] | None = None
+) -> tuple[list[tuple[Resource, bytes, bytes]], list[Problem]]:
+    """The canonical bytes of every resource with the bytes they were made from, or the
+    problems that stop formatting. Each file is read once, here or (``tables``) by the
+    validation whose verdict the caller acts on, so that what was judged is what is written."""
+    out: list[tuple[Resource, bytes, bytes]] = []
     problems: list[Problem] = []
     for resource in package.resources:
-        table, found = read_table(resource.file, resource.path, len(resource.fields))
+        if tables is not None:
+            table, found = tables.get(resource.name), []
+            if table is None:
+                raise ValueError(f"resource {resource.name} was not read")
+        else:
+            table, found = read_table(resource.file, resource.path, len(resource.fields), keep_bytes=True)
         fatal = [p for p in found if p.code in ("extra-cell", "missing-cell")]
-        if table is None or fatal:
-            problems += [
-                p for p in found if p.code not in ("byte-order-mark", "line-ending", "final-newline", "blank-row")
-            ]
+        if table is None:  # a structure fmt cannot trust: every problem stands
+            problems += found
+            continue
+        if fatal:
+            problems += [p for p in found if p.code not in MECHANICAL]
+            continue
+        returns = _carriage_returns(resource, table)
+        if returns:
+            problems += returns
             continue
         header = [clean_cell(label) for label in table.header]
         if header != resource.field_names:
@@ -108,17 +130,27 @@ def plan(package: Package) -> tuple[list[tuple[Resource, bytes]], list[Problem]]
             )
             continue
         rows = [list(row) for row in zip(*(table.table.column(i).to_pylist() for i in range(len(header))), strict=True)]
-        out.append((resource, canonical_csv(header, canonical_rows(resource, header, rows))))
+        out.append((resource, canonical_csv(header, canonical_rows(resource, header, rows)), table.data))
     return out, problems
 
 
-def write_atomic(file: Path, content: bytes) -> None:
-    """Write beside the target, then rename over it: a reader never sees half a file."""
-    handle, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(content)
-        os.replace(temp, file)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+def _carriage_returns(resource: Resource, table: RawTable) -> list[Problem]:
+    """A carriage return inside a quoted cell: validate reports it (a CRLF line ending and a
+    control character), and fmt cannot say which line break was meant, so it stops there."""
+    problems = []
+    for index in range(table.table.num_columns):
+        column = table.table.column(index)
+        hits = pc.match_substring(column, "\r").to_numpy(zero_copy_only=False)
+        for row in np.flatnonzero(hits)[:10]:
+            problems.append(
+                Problem(
+                    "line-ending",
+                    resource.path,
+                    int(table.lines[row]),
+                    index + 1,
+                    table.header[index] if index < len(table.header) else None,
+                    None,
+                    "a carriage return inside a quoted cell; expected LF line breaks only (fix it by hand)",
+                )
+            )
+    return problems

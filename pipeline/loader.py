@@ -228,7 +228,10 @@ def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:
     from .tables import release_tables
     from .validation import read_package
 
-    frames, _ = read_package(package)
+    frames, problems = read_package(package)
+    unread = [r.name for r in package.resources if r.name not in frames]
+    if unread:  # a file that cannot be read at all (its cells may be wrong: those become missing)
+        raise LoadError(not_valid(problems), problems)
     return {table.name: _frame(table.rows, table.fields) for table in release_tables(package, frames)}
 
 

@@ -233,10 +233,16 @@ def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
 
     resources: list[Resource] = []
     seen: set[str] = set()
+    files: dict[Path, str] = {}
     for index, entry in enumerate(entries, start=1):
         resource, found = _load_resource(root, rel, text, index, entry, seen)
         problems += found
-        if resource is not None:
+        if resource is not None and resource.file in files:
+            # fmt could not make one file canonical for two schemas, nor release name it twice
+            message = f"resource {resource.name}: its file is already the file of resource {files[resource.file]}"
+            problems.append(Problem("resource-error", rel, _locate(text, resource.name), None, None, None, message))
+        elif resource is not None:
+            files[resource.file] = resource.name
             resources.append(resource)
     by_name = {r.name: r for r in resources}
     broken = {p.path for p in problems if p.code == "schema-error"}

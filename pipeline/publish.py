@@ -7,7 +7,9 @@ folder and renamed into place) and immutable (an existing version is never overw
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
@@ -17,7 +19,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -38,6 +40,7 @@ MEDIATYPES = {"csv": "text/csv", "json": "application/json", "parquet": "applica
 DICTIONARY = "DATA-DICTIONARY.md"
 CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
+STAGING = ".staging-"  # a release is written into out/.staging-<version>-<random>/ first
 
 
 def _sqlite(tables: list[Table], descriptor: dict) -> bytes:
@@ -133,10 +136,11 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     """Every file of the release by relative path, the descriptor included (no zip, no sums)."""
     from .docs import dictionary_markdown
 
-    frames, problems = read_package(package)
+    tables: dict = {}
+    frames, problems = read_package(package, tables)
     if problems:
         raise ReleaseError(not_valid(problems), problems)
-    _, problems = plan(package)
+    _, problems = plan(package, tables)  # the tables validated, not a second read
     if problems:
         raise ReleaseError(not_valid(problems), problems)
     files: dict[str, bytes] = {}
@@ -228,21 +232,40 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
     archive = f"guanxi-{version}.zip"
     zipped = zip_bytes(files, f"guanxi-{version}", when)
 
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=f".{version}-"))
     try:
-        for rel, content in {**files, archive: zipped}.items():
-            file = staging / rel
-            file.parent.mkdir(parents=True, exist_ok=True)
-            file.write_bytes(content)
-        if target.exists():
-            raise ReleaseError(f"{target} appeared while building; nothing was changed")
-        staging.chmod(0o755)
-        os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        out.mkdir(parents=True, exist_ok=True)
+        with _building(out):
+            staging = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGING}{version}-"))
+            try:
+                for rel, content in {**files, archive: zipped}.items():
+                    file = staging / rel
+                    file.parent.mkdir(parents=True, exist_ok=True)
+                    file.write_bytes(content)
+                if target.exists():
+                    raise ReleaseError(f"{target} appeared while building; nothing was changed")
+                staging.chmod(0o755)
+                os.rename(staging, target)
+            except BaseException:
+                shutil.rmtree(staging, ignore_errors=True)
+                raise
+    except OSError as exc:
+        raise ReleaseError(f"cannot write the release into {out}: {exc.strerror or exc}") from None
     return target
+
+
+@contextlib.contextmanager
+def _building(out: Path) -> Iterator[None]:
+    """One build at a time in ``out``; under that lock, a staging folder is a leftover of a
+    build that was killed, and is removed."""
+    lock = os.open(out, os.O_RDONLY)  # the folder itself is the lock: nothing is left behind
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for leftover in out.glob(f"{STAGING}*"):
+            if leftover.is_dir() and not leftover.is_symlink():
+                shutil.rmtree(leftover, ignore_errors=True)
+        yield
+    finally:
+        os.close(lock)
 
 
 def verify(directory: str | Path) -> list[str]:

@@ -36,6 +36,7 @@ class RawTable:
     nfc: bool  # the whole file is already in Unicode NFC
     suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
     short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cell count
+    data: bytes | None = None  # the bytes read, when the caller asked to keep them
 
 
 def _line_of(newlines: np.ndarray, positions: np.ndarray | int) -> np.ndarray | int:
@@ -52,12 +53,15 @@ def _column_of(buf: np.ndarray, start: int, position: int) -> int:
     return int(outside.sum()) + 1
 
 
-def read_table(file: Path, rel: str, width: int | None = None) -> tuple[RawTable | None, list[Problem]]:
+def read_table(
+    file: Path, rel: str, width: int | None = None, keep_bytes: bool = False
+) -> tuple[RawTable | None, list[Problem]]:
     """Read one CSV file; the table is None when its structure cannot be trusted.
 
     ``width`` is the number of fields its schema has: a header of more than twice as many
     cells is reported without reading the rows, so that the work stays in proportion to
-    what a file of that schema needs (each header cell becomes a column).
+    what a file of that schema needs (each header cell becomes a column). With
+    ``keep_bytes`` the table holds the bytes it was read from.
     """
     problems: list[Problem] = []
 
@@ -172,7 +176,7 @@ def read_table(file: Path, rel: str, width: int | None = None) -> tuple[RawTable
     row_lines = lines[keep]
     suspects = hygiene_suspects(buf, quotes, newlines)
     nfc = unicodedata.is_normalized("NFC", wide_text)
-    return RawTable(header, table, row_lines, nfc, suspects, short), problems
+    return RawTable(header, table, row_lines, nfc, suspects, short, data if keep_bytes else None), problems
 
 
 def _with_ragged_rows(

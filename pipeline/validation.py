@@ -39,9 +39,11 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
     return Report(problems + more).sorted()
 
 
-def _read_and_parse(resource: Resource) -> tuple[RawTable | None, ParsedTable | None, list[Problem]]:
+def _read_and_parse(
+    resource: Resource, keep: bool = False
+) -> tuple[RawTable | None, ParsedTable | None, list[Problem]]:
     """Read one file and parse its columns: numpy and pyarrow only."""
-    table, problems = read_table(resource.file, resource.path, len(resource.fields))
+    table, problems = read_table(resource.file, resource.path, len(resource.fields), keep)
     if table is None:
         return None, None, problems
     problems += check_integrity(resource)
@@ -77,13 +79,17 @@ def _size(resource: Resource) -> int:
         return 0
 
 
-def read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
-    """Read and check every resource; return the raw frames (index: line) and the problems."""
+def read_package(
+    package: Package, tables: dict[str, RawTable] | None = None
+) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+    """Read and check every resource; return the raw frames (index: line) and the problems.
+    The tables read, with their bytes, are put in ``tables`` when it is given, so that a
+    caller can publish exactly what was checked."""
     # The threads hand the interpreter lock to each other often: a worker between two numpy
     # or Arrow calls would otherwise wait up to 5 ms for a thread running Python (an import,
     # a pandera check), and it makes hundreds of such calls. Restored on the way out.
     with _quick_switching():
-        return _read_package(package)
+        return _read_package(package, tables)
 
 
 _switching = threading.Lock()
@@ -109,13 +115,13 @@ def _quick_switching() -> Iterator[None]:
                 sys.setswitchinterval(_switching_saved)
 
 
-def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
+def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         # Submitted at once, largest files first so that the workers finish together: the
         # files are read and parsed while the import below holds the main thread (pandas and
         # pandera take most of a second to load).
         order = sorted(package.resources, key=_size, reverse=True)
-        reading = pool.map(_read_and_parse, order)
+        reading = pool.map(partial(_read_and_parse, keep=kept is not None), order)
         from . import frames as f
 
         done = dict(zip([r.name for r in order], reading, strict=True))
@@ -130,6 +136,8 @@ def _read_package(package: Package) -> tuple[dict[str, pd.DataFrame], list[Probl
             if table is not None and columns is not None:
                 tables[resource.name], parsed[resource.name] = table, columns.cells
                 parsed.columns[resource.name] = columns.positions
+                if kept is not None:
+                    kept[resource.name] = table
                 frames[resource.name], blank = f.frame_of(resource, columns)
                 problems += blank
         readable = [r for r in package.resources if r.name in frames]

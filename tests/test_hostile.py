@@ -28,6 +28,7 @@ from pipeline import fetch
 from pipeline.publish import build
 
 ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "tests" / "fixtures" / "data"
 
 # ------------------------------------------------------------------ servers on 127.0.0.1
 
@@ -372,3 +373,147 @@ def test_a_link_out_of_the_package_is_not_read(package: Path, tmp_path: Path, vi
     with unchanged(outside):
         problems = validate(package).problems
     assert len(problems) == 1 and "leads outside the package" in problems[0].message
+
+
+# ------------------------------------------------------------------ writes: atomic and faithful
+
+
+def schema_of(package: Path, name: str, change: Callable[[dict], None]) -> None:
+    file = package.parent / "schemas" / f"{name}.json"
+    schema = json.loads(file.read_text(encoding="utf-8"))
+    change(schema)
+    file.write_text(json.dumps(schema, indent=2), encoding="utf-8")
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o664])
+def test_fmt_keeps_the_files_mode(package: Path, mode: int) -> None:
+    from pipeline.fmt import format_package
+
+    features = package.parent / "data" / "features.csv"
+    features.write_text(features.read_text(encoding="utf-8").replace("alpha,", " alpha,"), encoding="utf-8")
+    features.chmod(mode)
+    assert format_package(package) == (["data/features.csv"], [])
+    assert stat.S_IMODE(features.stat().st_mode) == mode
+
+
+def test_fmt_drops_only_rows_blank_under_the_schemas_missing_values(package: Path) -> None:
+    from pipeline.fmt import format_package
+
+    schema_of(package, "features", lambda s: s.update(missingValues=["NA"]))
+    features = package.parent / "data" / "features.csv"
+    features.write_bytes(features.read_bytes() + b",,,\nNA,NA,NA,NA\n")
+    changed, problems = format_package(package)
+    assert problems == [] and changed == ["data/features.csv"]
+    lines = features.read_text(encoding="utf-8").splitlines()
+    assert '""' not in lines and "NA,NA,NA,NA" not in lines
+    assert len(lines) == 4 and ",,," in lines, lines  # empty strings are values under this schema: kept
+
+
+def test_fmt_leaves_no_temporary_file_when_interrupted_and_removes_a_killed_runs(
+    package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline import files
+    from pipeline.fmt import format_package
+
+    data = package.parent / "data"
+    features = data / "features.csv"
+    before = features.read_bytes()
+    features.write_bytes(before.replace(b"alpha,", b" alpha,"))
+    broken = features.read_bytes()
+
+    def interrupted(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(files.os, "replace", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            format_package(package)
+    assert features.read_bytes() == broken
+    assert sorted(p.name for p in data.iterdir()) == sorted(p.name for p in FIXTURE.iterdir())
+    leftover = data / f".features.csv.k1ll3d{files.TEMP_SUFFIX}"
+    leftover.write_bytes(b"half a file")
+    ignored = subprocess.run(["git", "check-ignore", "-q", f"data/{leftover.name}"], cwd=ROOT)
+    assert ignored.returncode == 0, "git would offer the leftover for commit"
+    assert format_package(package) == (["data/features.csv"], [])
+    assert not leftover.exists() and features.read_bytes() == before
+
+
+def test_fmt_never_rewrites_an_unchanged_file(package: Path) -> None:
+    from pipeline.fmt import format_package
+
+    data = package.parent / "data"
+    before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in data.iterdir()}
+    for _ in range(2):
+        assert format_package(package) == ([], [])
+    assert {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in data.iterdir()} == before
+
+
+def test_two_resources_cannot_share_a_file(package: Path) -> None:
+    from pipeline.fmt import format_package
+    from pipeline.validation import validate
+
+    descriptor = json.loads(package.read_text(encoding="utf-8"))
+    twin = dict(next(r for r in descriptor["resources"] if r["name"] == "features"), name="features-again")
+    descriptor["resources"].append(twin)
+    package.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    with unchanged(package.parent):
+        problems = validate(package).problems
+        assert [(p.code, p.message) for p in problems] == [
+            ("resource-error", "resource features-again: its file is already the file of resource features")
+        ]
+        assert format_package(package)[1] == problems
+
+
+def test_fmt_and_validate_agree_on_a_crlf_inside_a_quoted_cell(package: Path) -> None:
+    from pipeline.fmt import format_package
+    from pipeline.validation import validate
+
+    features = package.parent / "data" / "features.csv"
+    features.write_bytes(features.read_bytes().replace(b"alpha,job-listings,,", b'alpha,job-listings,"a\r\nb",'))
+    assert {"line-ending", "control-character"} <= {p.code for p in validate(package).problems}
+    with unchanged(package.parent):
+        changed, problems = format_package(package)
+    assert changed == [] and [(p.code, p.line, p.column) for p in problems] == [("line-ending", 2, 3)]
+
+
+def test_release_publishes_the_bytes_it_validated(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pipeline.publish as publish
+
+    features = package.parent / "data" / "features.csv"
+    validated = features.read_bytes()
+    checked = publish.read_package
+
+    def then_tampered(*args: object):  # the file changes after the validation pass
+        result = checked(*args)
+        features.write_bytes(validated.replace(b"alpha", b" ALPHA "))
+        return result
+
+    monkeypatch.setattr(publish, "read_package", then_tampered)
+    release = build(package, out=tmp_path / "dist")
+    assert (release / "csv" / "features.csv").read_bytes() == validated
+
+
+def test_release_removes_a_staging_folder_left_by_a_killed_build(package: Path, tmp_path: Path) -> None:
+    from pipeline.publish import STAGING
+
+    out = tmp_path / "dist"
+    leftover = out / f"{STAGING}0.0.9-killed"
+    (leftover / "csv").mkdir(parents=True)
+    (leftover / "csv" / "half.csv").write_bytes(b"half")
+    release = build(package, out=out)
+    assert sorted(p.name for p in out.iterdir()) == [release.name]
+
+
+@pytest.mark.parametrize("link", ["docs", "CONTRIBUTING.md"])
+def test_docs_writes_nothing_through_a_link_out_of_the_package(package: Path, tmp_path: Path, link: str) -> None:
+    from pipeline.docs import build_docs
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "CONTRIBUTING.md").write_text("<!-- codes:start -->\n<!-- codes:end -->\n", encoding="utf-8")
+    (package.parent / link).symlink_to(outside / link if link != "docs" else outside)
+    with unchanged(outside), pytest.raises(pipeline.DocsError, match="outside the package"):
+        build_docs(package)
+    assert not (package.parent / "docs").exists() or (package.parent / "docs").is_symlink()
