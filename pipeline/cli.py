@@ -91,13 +91,29 @@ def validate(
     format: Annotated[
         ReportFormat, typer.Option("--format", "-f", help="How to print the report.")
     ] = ReportFormat.text,
+    summary: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also append every problem, as Markdown tables grouped by file, to this file "
+            "(in a GitHub workflow: $GITHUB_STEP_SUMMARY)."
+        ),
+    ] = None,
 ) -> None:
     """Check the package and report every problem with its file, line and column."""
-    from .report import FORMATTERS
+    from .package import usage_error
+    from .report import FORMATTERS, to_summary
     from .validation import validate as run
 
+    if (why := usage_error(descriptor)) is not None:
+        _fail(why)
     report = run(descriptor)
     _print(FORMATTERS[format.value](report))
+    if summary is not None:
+        try:
+            with summary.open("a", encoding="utf-8") as stream:
+                stream.write(to_summary(report))
+        except OSError as exc:
+            _fail(f"cannot write the summary to {summary}: {exc.strerror or exc}")
     raise typer.Exit(0 if report.valid else 1)
 
 

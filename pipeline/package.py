@@ -214,6 +214,21 @@ def descriptor_path(source: str | Path) -> Path:
     return path / DESCRIPTOR if path.is_dir() else path
 
 
+def usage_error(source: str | Path) -> str | None:
+    """Why ``source`` cannot be a package's descriptor, in one line, or None when it may be:
+    a folder without a descriptor, a data file given in its place, a path that does not exist."""
+    path = Path(source)
+    if path.is_dir():
+        if not (path / DESCRIPTOR).is_file():
+            return f"the folder {path} holds no {DESCRIPTOR}; give a package's folder or its {DESCRIPTOR}"
+        return None
+    if path.suffix.lower() in (".csv", ".tsv", ".txt"):
+        return f"{path} is a data file, not a descriptor; give the package's {DESCRIPTOR} (or its folder)"
+    if not path.exists():
+        return f"{path} does not exist; give a package's {DESCRIPTOR} (or its folder)"
+    return None
+
+
 def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
     """Read and check the descriptor (or the folder holding it) and every schema; the package
     is None when unusable."""

@@ -109,10 +109,57 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+#: The order in which problems are causes rather than consequences: the descriptor and the
+#: schemas, then a file's bytes and shape, its header, its cells, its keys, and last the
+#: package rules (which read several files and so follow from problems in any of them).
+_STAGES = [
+    {"package-error", "resource-error", "schema-error", "scheme-error", "format-error", "source-error"},
+    {"encoding-error", "byte-order-mark", "line-ending", "final-newline", "quote-error"},
+    {"blank-label", "duplicate-label", "incorrect-label", "missing-label", "extra-label"},
+    {"blank-row", "extra-cell", "missing-cell"},
+    {"type-error", "constraint-error", "whitespace", "control-character", "unicode-normalization",
+     "formula-injection"},
+    {"primary-key", "unique-error", "foreign-key", "row-order"},
+]
+#: GitHub shows at most this many error annotations of one step on a pull request.
+GITHUB_SHOWN = 10
+
+
+def _stage(problem: Problem) -> int:
+    return next((i for i, codes in enumerate(_STAGES) if problem.code in codes), len(_STAGES))
+
+
+def causes_first(report: Report) -> list[Problem]:
+    """Every problem, the likeliest causes first: the first of each kind (file, code, field)
+    in the order of ``_STAGES``, then all the others in file order."""
+    problems = report.sorted().problems
+    firsts: dict[tuple, int] = {}
+    for index, p in enumerate(problems):
+        firsts.setdefault((p.path, p.code, p.field), index)
+    lead = sorted(firsts.values(), key=lambda i: (_stage(problems[i]), i))
+    chosen = set(lead)
+    return [problems[i] for i in lead] + [p for i, p in enumerate(problems) if i not in chosen]
+
+
+def _with_value(p: Problem) -> str:
+    return p.message if p.value is None else f'{p.message}; found "{shown(p.value)}"'
+
+
+def _summary_line(report: Report) -> str:
+    counts = Counter(p.code for p in report.problems)
+    total = len(report.problems)
+    summary = ", ".join(f"{n} {code}" for code, n in sorted(counts.items()))
+    return f"{total} problem{'s' if total != 1 else ''} ({summary})"
+
+
 def to_github(report: Report) -> str:
-    """One workflow command per problem, so a pull request shows it on the offending line."""
+    """One workflow command per problem, so a pull request shows it on the offending line,
+    with the value found. GitHub shows only the first ten errors of a step, so those are the
+    likeliest causes (``causes_first``); a final notice gives the count of all of them."""
+    if report.valid:
+        return "::notice title=valid::no problems found"
     lines = []
-    for p in report.sorted().problems:
+    for p in causes_first(report):
         props = [f"file={_escape_property(p.path)}"]
         if p.line:
             props.append(f"line={p.line}")
@@ -120,8 +167,53 @@ def to_github(report: Report) -> str:
             props.append(f"col={p.column}")
         title = p.code + (f" in {p.field}" if p.field else "")
         props.append(f"title={_escape_property(title)}")
-        lines.append(f"::error {','.join(props)}::{_escape_data(p.message)}")
+        lines.append(f"::error {','.join(props)}::{_escape_data(_with_value(p))}")
+    total = len(report.problems)
+    more = (
+        f"; the pull request shows the first {GITHUB_SHOWN}, the job summary lists them all"
+        if total > GITHUB_SHOWN
+        else ""
+    )
+    lines.append(f"::notice title=invalid::{_escape_data(_summary_line(report) + more)}")
     return "\n".join(lines)
+
+
+#: The job summary holds at most this many bytes of problems (GitHub takes 1 MiB a step).
+SUMMARY_BYTES = 900_000
+
+
+def _md(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("<", "&lt;")
+
+
+def to_summary(report: Report) -> str:
+    """Every problem as Markdown tables grouped by file, for a CI job's summary page."""
+    if report.valid:
+        return "### Validation: valid, no problems found\n"
+    out = [f"### Validation: {_summary_line(report)}", ""]
+    size = 0
+    problems = report.sorted().problems
+    by_path: dict[str, list[Problem]] = {}
+    for p in problems:
+        by_path.setdefault(p.path, []).append(p)
+    written = 0
+    for path, found in by_path.items():
+        out += [f"#### {_md(path)} ({len(found)} problem{'s' if len(found) != 1 else ''})", ""]
+        out += ["| line | column | code | field | value | message |", "|---:|---:|---|---|---|---|"]
+        for p in found:
+            value = "" if p.value is None else _md(shown(p.value))
+            row = (
+                f"| {p.line or ''} | {p.column or ''} | `{p.code}` | {_md(p.field or '')} | {value} | "
+                f"{_md(p.message)} |"
+            )
+            size += len(row.encode("utf-8")) + 1
+            if size > SUMMARY_BYTES:
+                out += ["", f"{len(problems) - written} more problems are not listed here; run `make validate`."]
+                return "\n".join(out) + "\n"
+            out.append(row)
+            written += 1
+        out.append("")
+    return "\n".join(out)
 
 
 def to_text(report: Report) -> str:

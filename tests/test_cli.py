@@ -78,13 +78,96 @@ def test_json_report_is_the_documented_format(package: Path) -> None:
     }
 
 
-def test_github_report_is_one_annotation_per_problem(package: Path) -> None:
+def test_github_report_is_one_annotation_per_problem_with_its_value_and_a_total(package: Path) -> None:
     break_platforms(package)
     result = runner.invoke(app, ["validate", str(package), "--format", "github"])
     assert result.exit_code == 1
     assert result.output == (
         "::error file=data/platforms.csv,line=2,col=2,title=whitespace in name_en::"
-        "the cell starts or ends with white space; expected it trimmed\n"
+        'the cell starts or ends with white space; expected it trimmed; found " Alpha"\n'
+        "::notice title=invalid::1 problem (1 whitespace)\n"
+    )
+
+
+def many_problems(package: Path) -> None:
+    """Twelve sources with a URL that is not http(s) (one kind of problem, repeated), then a
+    different first problem in each of two other files."""
+    sources = package.parent / "data" / "sources.csv"
+    lines = sources.read_text(encoding="utf-8").splitlines()
+    bad = [f"zz-extra-{i:02},x,,,ftp://nowhere/{i},,2020-01-01,news,original-reporting,en," for i in range(12)]
+    sources.write_text("\n".join(lines + bad) + "\n", encoding="utf-8")
+    break_platforms(package)
+    metrics = package.parent / "data" / "metrics.csv"
+    metrics.write_text(metrics.read_text(encoding="utf-8").replace(",250000,", ",250 thousand,"), encoding="utf-8")
+
+
+def test_github_report_puts_one_of_each_kind_of_problem_in_the_first_ten(package: Path, tmp_path: Path) -> None:
+    many_problems(package)
+    result = runner.invoke(app, ["validate", str(package), "--format", "github"])
+    lines = result.output.splitlines()
+    errors = [line for line in lines if line.startswith("::error ")]
+    codes = [line.split("title=")[1].split("::")[0] for line in errors]
+    assert result.exit_code == 1 and len(errors) == 26  # 12 type-error and 12 uncited-source besides
+    assert set(codes[:4]) == {
+        "whitespace in name_en", "type-error in value", "type-error in url", "uncited-source in source_id"
+    }
+    assert codes[3] == "uncited-source in source_id"  # a rule follows from the cells: last of the causes
+    assert 'found "250 thousand"' in errors[codes.index("type-error in value")]
+    assert lines[-1] == (
+        "::notice title=invalid::26 problems (13 type-error, 12 uncited-source, 1 whitespace); "
+        "the pull request shows the first 10, the job summary lists them all"
+    )
+
+
+def test_the_job_summary_lists_every_problem_grouped_by_file(package: Path, tmp_path: Path) -> None:
+    many_problems(package)
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(package), "--format", "github", "--summary", str(summary)])
+    assert result.exit_code == 1
+    text = summary.read_text(encoding="utf-8")
+    assert text.startswith("earlier step\n### Validation: 26 problems (13 type-error, 12 uncited-source, 1 whitespace)")
+    headings = [line for line in text.splitlines() if line.startswith("#### ")]
+    assert headings == [
+        "#### data/metrics.csv (1 problem)",
+        "#### data/platforms.csv (1 problem)",
+        "#### data/sources.csv (24 problems)",
+    ]
+    rows = [line for line in text.splitlines() if line.startswith("| ") and "`" in line]
+    assert len(rows) == 26
+    assert "| 3 | 5 | `type-error` | value | 250 thousand |" in text
+
+
+def test_a_valid_package_has_a_one_line_summary(package: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    assert runner.invoke(app, ["validate", str(package), "--summary", str(summary)]).exit_code == 0
+    assert summary.read_text(encoding="utf-8") == "### Validation: valid, no problems found\n"
+
+
+def test_a_folder_without_a_descriptor_is_a_usage_error_naming_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", str(tmp_path)], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"the folder {tmp_path} holds no datapackage.json; give a package's folder or its datapackage.json\n"
+    )
+
+
+def test_a_csv_given_for_the_descriptor_is_a_usage_error_that_says_so(package: Path) -> None:
+    csv = package.parent / "data" / "metrics.csv"
+    result = runner.invoke(app, ["validate", str(csv)])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"{csv} is a data file, not a descriptor; give the package's datapackage.json (or its folder)\n"
+    )
+
+
+def test_a_missing_descriptor_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "datapackage.json")])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"{tmp_path / 'datapackage.json'} does not exist; give a package's datapackage.json (or its folder)\n"
     )
 
 
