@@ -55,12 +55,19 @@ def _xlsx(tables: list[Table], descriptor: dict) -> bytes:
     return workbook_bytes(tables, descriptor)
 
 
+def _figures(tables: list[Table], descriptor: dict) -> bytes:
+    from .figures import figures_png
+
+    return figures_png(tables, descriptor)
+
+
 #: The files that hold every published table at once: (path, descriptor name, format,
 #: mediatype, writer of the tables and the release's descriptor metadata). Each is
 #: checksummed and described like every other file.
 BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes]]] = [
     ("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3", _sqlite),
     ("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx),
+    ("figures.png", "figures-chart", "png", "image/png", _figures),
 ]
 
 
