@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import os
 import stat
@@ -129,3 +130,17 @@ def csv_rows(text: str) -> list[list[str]]:
     """Rows parsed by Python's csv module, with no limit on a cell's size."""
     csv.field_size_limit(FIELD_SIZE_LIMIT)
     return list(csv.reader(io.StringIO(text)))
+
+
+def file_sha256(file: Path | str) -> tuple[int, str]:
+    """The size and sha256 of a regular file, read in chunks (never whole into memory)."""
+    handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise not_regular(file, info.st_mode)
+        hasher, size = hashlib.sha256(), 0
+        while chunk := stream.read(1 << 20):
+            hasher.update(chunk)
+            size += len(chunk)
+    return size, hasher.hexdigest()

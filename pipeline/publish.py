@@ -27,10 +27,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ReleaseError, not_valid
+from .files import file_sha256, read_regular
 from .fmt import plan
-from .package import Package, descriptor_path, load_package
+from .package import Package, descriptor_path, load_package, path_problem, resolve_inside
 from .schema import boolean_values
 from .tables import Table, release_tables
+from .text import escape_controls
 from .validation import read_package
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -40,6 +42,7 @@ MEDIATYPES = {"csv": "text/csv", "json": "application/json", "parquet": "applica
 DICTIONARY = "DATA-DICTIONARY.md"
 CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
+MAX_VERIFIED_TEXT = 64 << 20  # the most a release descriptor or SHA256SUMS may hold
 STAGING = ".staging-"  # a release is written into out/.staging-<version>-<random>/ first
 
 
@@ -79,7 +82,15 @@ def release_timestamp(typed_sources: object | None = None) -> dt.datetime:
     """SOURCE_DATE_EPOCH when set, else the last day a source was read: never the clock."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        try:
+            when = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise ReleaseError(
+                f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 (UTC), found {epoch!r}"
+            ) from None
+        if when.year > 2107:  # the last year a zip's timestamps can hold
+            raise ReleaseError(f"SOURCE_DATE_EPOCH {epoch} is {when:%Y-%m-%d}, after 2107, the last year of a zip")
+        return when
     if typed_sources is not None and len(typed_sources):
         last = max(typed_sources)
         return dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)
@@ -179,6 +190,7 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
                 path.split(".")[0].lower(), path, files[path], format=fmt, mediatype="text/markdown", encoding="utf-8"
             )
         )
+    _refuse_collisions(resources)
     meta["resources"] = resources
     files["datapackage.json"] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return files
@@ -276,45 +288,152 @@ def _building(out: Path) -> Iterator[None]:
 
 
 def verify(directory: str | Path) -> list[str]:
-    """Every problem found checking a release against its descriptor, SHA256SUMS and zip."""
+    """Every problem found checking a release against its descriptor, SHA256SUMS and zip.
+
+    Every path is resolved inside the release folder (an absolute path, a ``..`` or a link
+    out is refused, never read), a file present but listed nowhere is reported, and each
+    file and zip member is hashed as it streams, a member no larger than the file it copies.
+    """
     root = Path(directory)
+    try:
+        raw = read_regular(root / "datapackage.json", MAX_VERIFIED_TEXT)
+        descriptor = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
+        sums = read_regular(root / SUMS, MAX_VERIFIED_TEXT).decode("utf-8")
+    except (OSError, ValueError, RecursionError) as exc:
+        return [f"{root}: cannot read the release descriptor or {SUMS}: {getattr(exc, 'strerror', None) or exc}"]
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    version = descriptor.get("version") if isinstance(descriptor, dict) else None
+    if not isinstance(resources, list) or not isinstance(version, str) or not SEMVER.match(version):
+        return [f"{root}: the release descriptor must be an object with a MAJOR.MINOR.PATCH version and resources"]
     problems: list[str] = []
-    try:
-        descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
-        sums = (root / SUMS).read_text(encoding="utf-8").splitlines()
-    except (OSError, ValueError) as exc:
-        return [f"{root}: cannot read the release descriptor or {SUMS}: {exc}"]
+
+    def locate(rel: object, where: str) -> Path | None:
+        file, why = resolve_inside(root, rel)
+        if file is None:
+            problems.append(escape_controls(f"{rel!r} in {where}: {why} (not read)").replace("package", "release"))
+        return file
+
+    def digest_of(rel: str, file: Path) -> tuple[int, str] | None:
+        try:
+            return file_sha256(file)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            problems.append(f"{rel}: cannot be read: {exc.strerror or exc}")
+            return None
+
     listed: dict[str, str] = {}
-    for line in sums:
-        digest, _, rel = line.partition("  ")
-        listed[rel] = digest
-        file = root / rel
-        if not file.is_file():
-            problems.append(f"{rel}: listed in {SUMS} but missing")
-        elif sha256(file.read_bytes()) != digest:
-            problems.append(f"{rel}: sha256 differs from {SUMS}")
-    for resource in descriptor.get("resources", []):
-        rel = resource.get("path", "")
-        file = root / rel
-        if not file.is_file():
-            problems.append(f"{rel}: described in datapackage.json but missing")
+    for number, line in enumerate(sums.splitlines(), start=1):
+        digest, separator, rel = line.partition("  ")
+        if not separator or not re.fullmatch(r"[0-9a-f]{64}", digest):
+            problems.append(escape_controls(f"{SUMS} line {number}: expected '<sha256>  <path>', found {line[:80]!r}"))
             continue
-        content = file.read_bytes()
-        if len(content) != resource.get("bytes"):
-            problems.append(f"{rel}: {len(content)} bytes, datapackage.json says {resource.get('bytes')}")
-        if f"sha256:{sha256(content)}" != resource.get("hash"):
-            problems.append(f"{rel}: sha256 differs from datapackage.json")
-    archive = root / f"guanxi-{descriptor.get('version')}.zip"
+        file = locate(rel, SUMS)
+        if file is None:
+            continue
+        listed[rel] = digest
+        found = digest_of(rel, file)
+        if found is None:
+            problems.append(escape_controls(f"{rel}: listed in {SUMS} but missing"))
+        elif found[1] != digest:
+            problems.append(escape_controls(f"{rel}: sha256 differs from {SUMS}"))
+    described: set[str] = set()
+    for index, resource in enumerate(resources, start=1):
+        if not isinstance(resource, dict):
+            problems.append(f"resource {index} of datapackage.json is not an object")
+            continue
+        rel = resource.get("path")
+        file = locate(rel, "datapackage.json")
+        if file is None:
+            continue
+        described.add(str(rel))
+        found = digest_of(str(rel), file)
+        if found is None:
+            problems.append(escape_controls(f"{rel}: described in datapackage.json but missing"))
+            continue
+        if found[0] != resource.get("bytes"):
+            problems.append(escape_controls(f"{rel}: {found[0]} bytes, datapackage.json says {resource.get('bytes')}"))
+        if f"sha256:{found[1]}" != resource.get("hash"):
+            problems.append(escape_controls(f"{rel}: sha256 differs from datapackage.json"))
+    archive = f"guanxi-{version}.zip"
+    known = set(listed) | described | {SUMS, "datapackage.json", archive}
+    for rel in _files_under(root):
+        if rel not in known:
+            unlisted = f"{rel}: in the release folder but listed in neither {SUMS} nor datapackage.json"
+            problems.append(escape_controls(unlisted))
+    return problems + _verify_archive(root, archive, version, listed, sums.encode("utf-8"))
+
+
+def _refuse_collisions(resources: list[dict]) -> None:
+    """Two files of a release may not share a name or a path: the loader would read the
+    wrong one (a resource 'a-json' beside a resource 'a' whose JSON file is named so)."""
+    for key in ("name", "path"):
+        seen: set[str] = set()
+        for entry in resources:
+            if entry[key] in seen:
+                raise ReleaseError(
+                    f"two files of the release would both have the {key} {entry[key]!r}; rename the resource "
+                    "whose name ends like a generated one (-json, -parquet) or matches a published table"
+                )
+            seen.add(entry[key])
+
+
+def _no_constant(token: str) -> None:
+    raise ValueError(f"{token} is not a JSON value")
+
+
+def _files_under(root: Path) -> list[str]:
+    """Every file and link below ``root``, relative, without following links."""
+    found = []
+    for folder, folders, names in os.walk(root, followlinks=False):
+        base = Path(folder)
+        found += [str((base / name).relative_to(root)) for name in names]
+        found += [str((base / name).relative_to(root)) for name in folders if (base / name).is_symlink()]
+    return sorted(found)
+
+
+def _verify_archive(root: Path, archive: str, version: str, listed: dict[str, str], sums: bytes) -> list[str]:
+    """The zip holds exactly the listed files and SHA256SUMS, each the same as beside it."""
+    problems: list[str] = []
+    expected = {**listed, SUMS: sha256(sums)}
+    prefix = f"guanxi-{version}/"
     try:
-        with zipfile.ZipFile(archive) as zipped:
-            prefix = f"guanxi-{descriptor.get('version')}/"
-            members = {n[len(prefix) :]: zipped.read(n) for n in zipped.namelist()}
-    except (OSError, zipfile.BadZipFile) as exc:
-        return [*problems, f"{archive.name}: cannot read the archive: {exc}"]
-    for rel in sorted(set(listed) | {SUMS}):
-        file = root / rel
-        if rel not in members:
-            problems.append(f"{archive.name}: lacks {rel}")
-        elif file.is_file() and members[rel] != file.read_bytes():
-            problems.append(f"{archive.name}: {rel} differs from the file beside it")
+        with zipfile.ZipFile(root / archive) as zipped:
+            members: dict[str, zipfile.ZipInfo] = {}
+            for info in zipped.infolist():
+                rel = info.filename[len(prefix) :] if info.filename.startswith(prefix) else ""
+                if info.is_dir():
+                    continue
+                if path_problem(rel) is not None:
+                    problems.append(escape_controls(f"{archive}: member {info.filename!r} lies outside {prefix}"))
+                elif rel not in expected:
+                    problems.append(escape_controls(f"{archive}: holds {rel}, which {SUMS} does not list"))
+                else:
+                    members[rel] = info
+            for rel in sorted(expected):
+                info = members.get(rel)
+                if info is None:
+                    problems.append(escape_controls(f"{archive}: lacks {rel}"))
+                    continue
+                beside = root / rel
+                limit = len(sums) if rel == SUMS else (beside.stat().st_size if beside.is_file() else 0)
+                if not _member_matches(zipped, info, limit, expected[rel]):
+                    problems.append(escape_controls(f"{archive}: {rel} differs from the file beside it"))
+    except (OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError, ValueError, EOFError) as exc:
+        problems.append(f"{archive}: cannot read the archive: {exc}")
     return problems
+
+
+def _member_matches(zipped: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, digest: str) -> bool:
+    """Whether a member holds the bytes of the given sha256, read in chunks and never past
+    ``limit`` bytes (a small archive may unpack to gigabytes)."""
+    if info.file_size > limit:
+        return False
+    hasher, size = hashlib.sha256(), 0
+    with zipped.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                return False
+            hasher.update(chunk)
+    return hasher.hexdigest() == digest

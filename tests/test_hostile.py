@@ -8,6 +8,7 @@ listen on 127.0.0.1 only and stop with their test.
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -270,6 +271,12 @@ def run_bounded(args: list[str], memory: int = 3 << 30, timeout: float = 60) -> 
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+def run_python(code: str, memory: int, timeout: float) -> subprocess.CompletedProcess:
+    """Python code in a child process limited to ``memory`` bytes of address space."""
+    limited = f"import resource\nresource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory}))\n{code}"
+    return subprocess.run([sys.executable, "-c", limited], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
 def test_a_20_mb_one_line_header_is_one_problem_in_bounded_memory(package: Path) -> None:
     features = package.parent / "data" / "features.csv"
     features.write_bytes(b"x," * 10_000_000 + b"x\n" + features.read_bytes().split(b"\n", 1)[1])
@@ -517,3 +524,131 @@ def test_docs_writes_nothing_through_a_link_out_of_the_package(package: Path, tm
     with unchanged(outside), pytest.raises(pipeline.DocsError, match="outside the package"):
         build_docs(package)
     assert not (package.parent / "docs").exists() or (package.parent / "docs").is_symlink()
+
+
+# ------------------------------------------------------------------ verify stays inside the release
+
+
+def copy_of(release: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy" / release.name
+    shutil.copytree(release, copy, symlinks=True)
+    return copy
+
+
+@pytest.mark.parametrize("where", ["sums-parent", "sums-absolute", "descriptor-parent", "link-out"])
+def test_verify_refuses_a_path_that_leaves_the_release(release: Path, tmp_path: Path, where: str) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("never read\n", encoding="utf-8")
+    if where.startswith("sums"):
+        rel = "../../secret.csv" if where == "sums-parent" else str(secret)
+        digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+        with (copy / "SHA256SUMS").open("a", encoding="utf-8") as sums:
+            sums.write(f"{digest}  {rel}\n")
+    elif where == "descriptor-parent":
+        edit_entry(copy, "platforms", path="../../secret.csv")
+    else:
+        target = copy / "csv" / "platforms.csv"
+        target.unlink()
+        target.symlink_to(secret)
+    with unchanged(tmp_path / "copy"):
+        problems = verify(copy)
+    assert problems and any("(not read)" in p for p in problems), problems
+
+
+def test_verify_reports_files_no_list_names_in_the_folder_and_the_zip(release: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    (copy / "csv" / "extra.csv").write_text("a\n1\n", encoding="utf-8")
+    archive = next(copy.glob("*.zip"))
+    with zipfile.ZipFile(archive, "a") as zipped:
+        zipped.writestr(f"{archive.stem}/extra.txt", "smuggled")
+    problems = verify(copy)
+    assert any(p.startswith("csv/extra.csv: in the release folder but listed in neither") for p in problems)
+    assert f"{archive.name}: holds extra.txt, which SHA256SUMS does not list" in problems
+
+
+def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(release: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    copy = copy_of(release, tmp_path)
+    archive = next(copy.glob("*.zip"))
+    rebuilt = tmp_path / "rebuilt.zip"
+    with zipfile.ZipFile(archive) as old, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename.endswith("csv/platforms.csv"):
+                with new.open(info.filename, "w", force_zip64=True) as member:  # 1 GiB of zeros, ~1 MB zipped
+                    for _ in range(1024):
+                        member.write(bytes(1 << 20))
+            else:
+                new.writestr(info, old.read(info))
+    shutil.move(rebuilt, archive)
+    code = f"from pipeline.publish import verify; print(verify({str(copy)!r}))"
+    result = run_python(code, memory=1 << 30, timeout=60)
+    assert "csv/platforms.csv differs from the file beside it" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}', "NaN"])
+def test_verify_reports_a_malformed_descriptor(release: Path, tmp_path: Path, descriptor: str) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    (copy / "datapackage.json").write_text(descriptor, encoding="utf-8")
+    problems = verify(copy)
+    assert problems and all(isinstance(p, str) for p in problems)
+
+
+# ------------------------------------------------------------------ what validates, releases
+
+
+def test_a_cell_over_128_kib_and_a_row_over_8_mb_validate_and_release(package: Path, tmp_path: Path) -> None:
+    from pipeline.validation import validate
+
+    schema_of(package, "features", lambda s: [f.pop("constraints", None) for f in s["fields"] if f["name"] == "note"])
+    features = package.parent / "data" / "features.csv"
+    long = "x" * (9 << 20)
+    features.write_text(
+        features.read_text(encoding="utf-8").replace("alpha,job-listings,,", f"alpha,job-listings,{long},"),
+        encoding="utf-8",
+    )
+    assert validate(package).problems == []
+    release = build(package, out=tmp_path / "dist")
+    assert long in (release / "csv" / "features.csv").read_text(encoding="utf-8")
+
+
+def test_the_release_json_has_no_token_json_lacks(release: Path) -> None:
+    def refuse(token: str) -> None:
+        raise ValueError(token)
+
+    for file in [release / "datapackage.json", *(release / "json").glob("*.json")]:
+        json.loads(file.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+@pytest.mark.parametrize("epoch", ["abc", "1e9", "99999999999999999999"])
+def test_a_malformed_source_date_epoch_is_one_line_and_exit_2(package: Path, tmp_path: Path, epoch: str) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "release", str(package), "--out", str(tmp_path / "dist")],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and "SOURCE_DATE_EPOCH" in result.stderr
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def test_a_resource_named_like_a_generated_file_is_refused(package: Path, tmp_path: Path) -> None:
+    root = package.parent
+    shutil.copy(root / "data" / "features.csv", root / "data" / "features-json.csv")
+    descriptor = json.loads(package.read_text(encoding="utf-8"))
+    twin = dict(next(r for r in descriptor["resources"] if r["name"] == "features"))
+    twin.update(name="features-json", path="data/features-json.csv")
+    descriptor["resources"].append(twin)
+    package.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    with pytest.raises(pipeline.ReleaseError, match="'features-json'"):
+        build(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / "0.1.0").exists()
