@@ -12,7 +12,9 @@ import hashlib
 import http.server
 import json
 import os
+import random
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -27,6 +29,7 @@ import pytest
 import pipeline
 from pipeline import fetch
 from pipeline.publish import build
+from pipeline.report import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "data"
@@ -582,8 +585,8 @@ def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(rele
     with zipfile.ZipFile(archive) as old, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
             if info.filename.endswith("csv/platforms.csv"):
-                with new.open(info.filename, "w", force_zip64=True) as member:  # 1 GiB of zeros, ~1 MB zipped
-                    for _ in range(1024):
+                with new.open(info.filename, "w", force_zip64=True) as member:  # 256 MiB of zeros, ~250 kB zipped
+                    for _ in range(256):
                         member.write(bytes(1 << 20))
             else:
                 new.writestr(info, old.read(info))
@@ -629,9 +632,18 @@ def test_the_release_json_has_no_token_json_lacks(release: Path) -> None:
         json.loads(file.read_text(encoding="utf-8"), parse_constant=refuse)
 
 
-@pytest.mark.parametrize("epoch", ["abc", "1e9", "99999999999999999999"])
-def test_a_malformed_source_date_epoch_is_one_line_and_exit_2(package: Path, tmp_path: Path, epoch: str) -> None:
-    env = {**os.environ, "SOURCE_DATE_EPOCH": epoch}
+@pytest.mark.parametrize("epoch", ["1e9", "99999999999999999999", "-99999999999999"])
+def test_a_malformed_source_date_epoch_is_a_release_error(
+    package: Path, tmp_path: Path, epoch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    with pytest.raises(pipeline.ReleaseError, match="SOURCE_DATE_EPOCH"):
+        build(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / "0.1.0").exists()
+
+
+def test_a_source_date_epoch_of_letters_is_one_line_and_exit_2(package: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "abc"}
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "release", str(package), "--out", str(tmp_path / "dist")],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=120,
@@ -652,3 +664,156 @@ def test_a_resource_named_like_a_generated_file_is_refused(package: Path, tmp_pa
     with pytest.raises(pipeline.ReleaseError, match="'features-json'"):
         build(package, out=tmp_path / "dist")
     assert not (tmp_path / "dist" / "0.1.0").exists()
+
+
+# ------------------------------------------------------------------ internal errors become messages
+
+
+def test_closed_stdout_and_an_ascii_terminal_are_not_internal_errors(package: Path) -> None:
+    platforms = package.parent / "data" / "platforms.csv"
+    platforms.write_text(platforms.read_text(encoding="utf-8").replace("alpha,Alpha,", "alpha, Alpha 甲,"), "utf-8")
+    closed = subprocess.run(
+        f"'{sys.executable}' -m pipeline validate '{package}' >&-", shell=True, capture_output=True, text=True, cwd=ROOT
+    )
+    assert closed.returncode == 2
+    assert closed.stderr == "cannot print the result: standard output is closed\n"
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    ascii_only = subprocess.run(
+        [sys.executable, "-m", "pipeline", "validate", str(package)], capture_output=True, env=env, cwd=ROOT
+    )
+    assert ascii_only.returncode == 1 and b"\\u7532" in ascii_only.stdout, ascii_only.stderr
+
+
+def test_a_terminal_escape_in_a_cell_is_printed_escaped(package: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    platforms = package.parent / "data" / "platforms.csv"
+    text = platforms.read_text(encoding="utf-8").replace("alpha,Alpha,", "alpha,Alpha\x1b[2J\x1b]0;owned\x07,")
+    platforms.write_text(text, encoding="utf-8")
+    for fmt in ("text", "github"):
+        result = CliRunner().invoke(app, ["validate", str(package), "--format", fmt])
+        assert result.exit_code == 1 and "control-character" in result.output + fmt * (fmt == "github")
+        assert "\x1b" not in result.output and "\x07" not in result.output
+
+
+DIFF_BREAKAGES = {
+    "descriptor-a-list": lambda root: (root / "datapackage.json").write_text("[]"),
+    "resources-an-object": lambda root: edit_descriptor(root, lambda d: d.update(resources={})),
+    "resource-a-number": lambda root: edit_descriptor(root, lambda d: d["resources"].append(5)),
+    "schema-fields-a-string": lambda root: (root / "schemas" / "features.json").write_text('{"fields": "x"}'),
+    "primary-key-a-number": lambda root: schema_of(root / "x.json", "features", lambda s: s.update(primaryKey=5)),
+    "schema-path-outside": lambda root: edit_descriptor(root, lambda d: d["resources"][0].update(schema="/etc/passwd")),
+    "data-not-utf8": lambda root: (root / "data" / "features.csv").write_bytes(b"\xff\xfe"),
+}
+
+
+def edit_descriptor(root: Path, change: Callable[[dict], None]) -> None:
+    file = root / "datapackage.json"
+    descriptor = json.loads(file.read_text(encoding="utf-8"))
+    change(descriptor)
+    file.write_text(json.dumps(descriptor), encoding="utf-8")
+
+
+@pytest.mark.parametrize("breakage", sorted(DIFF_BREAKAGES))
+def test_diff_of_a_malformed_package_is_a_diff_error(package: Path, tmp_path: Path, breakage: str) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(package.parent, other)
+    DIFF_BREAKAGES[breakage](other)
+    with unchanged(package.parent), pytest.raises(pipeline.DiffError):
+        pipeline.diff(package, other / "datapackage.json")
+
+
+def test_docs_of_a_package_without_the_timelines_resources_is_a_docs_error(package: Path) -> None:
+    from pipeline.docs import build_docs
+
+    edit_descriptor(package.parent, lambda d: d.update(resources=[r for r in d["resources"] if r["name"] != "metrics"]))
+    with unchanged(package.parent), pytest.raises(pipeline.DocsError, match="lacks metrics"):
+        build_docs(package, release=True)
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    ["not-json", "a-list", "resources-a-string", "no-such-column", "not-a-parquet-file", "json-nan"],
+)
+def test_every_failure_of_load_is_a_load_error(served: Path, breakage: str) -> None:
+    descriptor = served / "datapackage.json"
+    fmt = "parquet"
+    if breakage == "not-json":
+        descriptor.write_text("{", encoding="utf-8")
+    elif breakage == "a-list":
+        descriptor.write_text("[]", encoding="utf-8")
+    elif breakage == "resources-a-string":
+        descriptor.write_text('{"resources": "x"}', encoding="utf-8")
+    elif breakage == "no-such-column":
+        edit_descriptor(served, lambda d: d["resources"][0]["schema"]["fields"].append({"name": "ghost"}))
+    else:
+        fmt = "json" if breakage == "json-nan" else "parquet"
+        entry = edit_entry(served, f"platforms-{fmt}")
+        body = b'[{"platform_id": NaN}]' if fmt == "json" else b"PAR1 not really"
+        (served / entry["path"]).write_bytes(body)
+        edit_entry(served, f"platforms-{fmt}", bytes=len(body), hash=f"sha256:{hashlib.sha256(body).hexdigest()}")
+    with pytest.raises(pipeline.LoadError):
+        pipeline.load(served, format=fmt)
+
+
+# ------------------------------------------------------------------ fuzz
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    """One random edit of a file's bytes: a byte flipped, a span cut, repeated or replaced by
+    something a hostile file holds."""
+    if not data:
+        return rng.choice([b"", b"\n", b"\x00"])
+    i, j = sorted(rng.randrange(len(data) + 1) for _ in range(2))
+    pieces = [b'"', b",", b"\r", b"\n", b"\x00", b"\x1b[2J", b"NaN", b"[" * 64, b"{}", b"\xff", b"../", "é".encode()]
+    choice = rng.randrange(4)
+    if choice == 0:
+        return data[:i] + bytes([rng.randrange(256)]) + data[i + 1 :]
+    if choice == 1:
+        return data[:i] + data[j:]
+    if choice == 2:
+        return data[:j] + data[i:j] * rng.randrange(1, 4) + data[j:]
+    return data[:i] + rng.choice(pieces) + data[j:]
+
+
+def test_fuzzed_descriptors_schemas_and_csvs_give_reports_not_crashes(package: Path, tmp_path: Path) -> None:
+    """Seeded and bounded in time: every mutated package is validated, formatted and diffed;
+    each run must end in seconds with a report or a PackageError, and write nothing outside."""
+    from pipeline.fmt import format_package
+    from pipeline.validation import validate
+
+    rng = random.Random(20261201)
+    pristine = {p.relative_to(package.parent): p.read_bytes() for p in package.parent.rglob("*") if p.is_file()}
+    targets = sorted(pristine)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "bait.csv").write_text("platform_id\nbait\n", encoding="utf-8")
+
+    def too_long(signum: int, frame: object) -> None:
+        raise TimeoutError("one fuzzed run took more than 10 s")
+
+    previous = signal.signal(signal.SIGALRM, too_long)
+    deadline = time.monotonic() + 6
+    runs = 0
+    try:
+        with unchanged(outside, ROOT / "data", ROOT / "schemas"):
+            while time.monotonic() < deadline:
+                for rel, content in pristine.items():
+                    (package.parent / rel).write_bytes(content)
+                for rel in rng.sample(targets, rng.randrange(1, 3)):
+                    (package.parent / rel).write_bytes(_mutate(rng, pristine[rel]))
+                signal.alarm(10)
+                report = validate(package)
+                assert all(p.code in CODES for p in report.problems), report.problems
+                changed, problems = format_package(package)
+                assert not (changed and problems)
+                with suppress(pipeline.PackageError):
+                    pipeline.diff(package, package)
+                signal.alarm(0)
+                runs += 1
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert runs >= 5
