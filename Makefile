@@ -7,14 +7,16 @@ VALIDATE = $(BIN)/python -m pipeline validate datapackage.json
 VERSION = $(shell $(BIN)/python -c "import json; print(json.load(open('datapackage.json'))['version'])")
 
 .DEFAULT_GOAL := help
-.PHONY: help install validate test lint release fmt docs bench clean lock
+.PHONY: help install validate test lint bump release verify version fmt docs bench clean lock
 
 help: ## List the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
-$(STAMP): requirements.lock pyproject.toml
+# The lock alone decides what is installed (the package itself is an editable install), so a
+# version bump in pyproject.toml does not reinstall the environment.
+$(STAMP): requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e ".[pipeline,dev]"
@@ -31,8 +33,17 @@ test: install ## Run ruff, the test suite and the validator
 	$(BIN)/python -m pytest -q
 	$(VALIDATE)
 
-release: install ## Build the release of the version in datapackage.json into dist/
+bump: install ## Prepare the next release: version due since the last vX.Y.Z tag, CHANGELOG entry, docs
+	$(BIN)/python -m pipeline bump datapackage.json
+
+release: install ## Build the version in datapackage.json into dist/ from the committed package
 	$(BIN)/python -m pipeline release datapackage.json --out dist
+
+verify: install ## Check dist/<version>/ against its checksums, descriptor and zip
+	$(BIN)/python -m pipeline verify dist/$(VERSION)
+
+version: ## Print the version in datapackage.json
+	@$(PYTHON) -c "import json; print(json.load(open('datapackage.json'))['version'])"
 
 fmt: install ## Rewrite the CSV files in canonical form
 	$(BIN)/python -m pipeline fmt datapackage.json
@@ -47,6 +58,6 @@ lock: install ## Rewrite requirements.lock from the installed environment
 	@{ echo "# Exact versions that 'make install' installs (regenerate with 'make lock')."; \
 	  $(BIN)/python -m pip freeze --all --exclude-editable | grep -v -e '^-e' -e '^pip=='; } > requirements.lock
 
-clean: ## Remove the virtual environment, builds and caches
-	rm -rf $(VENV) dist bench build *.egg-info .pytest_cache .ruff_cache
+clean: ## Remove caches and build leftovers (never .venv or the releases in dist/)
+	rm -rf bench build *.egg-info .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -146,9 +146,41 @@ def release(
 
 
 @app.command()
+@expected_failures("bump refused")
+def bump(
+    descriptor: Descriptor = Path("datapackage.json"),
+    check: Annotated[bool, typer.Option("--check", help="Only say which bump is due; write nothing.")] = False,
+) -> None:
+    """Prepare the next release: the version due since the latest vX.Y.Z tag, written into
+    datapackage.json, pyproject.toml and CITATION.cff, its entry drafted in CHANGELOG.md."""
+    from .bump import bump as run
+    from .bump import describe, plan
+
+    _print(describe(plan(descriptor) if check else run(descriptor)))
+
+
+@app.command()
+@expected_failures("no notes")
+def notes(
+    version: Annotated[
+        str | None, typer.Argument(help="The version. [default: the descriptor's]", show_default=False)
+    ] = None,
+    descriptor: Annotated[Path, typer.Option(help="The package's datapackage.json.")] = Path("datapackage.json"),
+) -> None:
+    """Print the CHANGELOG.md entry of a version: the notes of its release."""
+    from .publish import notes_of
+
+    _print(notes_of(descriptor, version))
+
+
+@app.command()
 @expected_failures("verify failed")
-def verify(directory: Annotated[Path, typer.Argument(help="A release folder, dist/X.Y.Z.")]) -> None:
-    """Check every file of a release against its descriptor and SHA256SUMS."""
+def verify(
+    directory: Annotated[
+        Path, typer.Argument(help="A release: its folder (dist/X.Y.Z), its zip, or the folder its files were saved to.")
+    ],
+) -> None:
+    """Check every file of a release against its descriptor and SHA256SUMS (and the zip beside them)."""
     from .publish import verify as run
 
     problems = run(directory)

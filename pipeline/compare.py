@@ -389,11 +389,8 @@ def initial_entry(descriptor: Path, version: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def changelog_entry(previous: Path | None, descriptor: Path, version: str) -> str:
-    """The entry for a release: its diff against the previous one, or its contents."""
-    if previous is None:
-        return initial_entry(descriptor, version)
-    result = diff(previous, descriptor)
-    result.new_version = version
+def changelog_entry(result: Diff, version: str) -> str:
+    """The CHANGELOG.md section of ``version``, drafted from its diff against the previous release."""
+    result = Diff(**{**result.__dict__, "new_version": version})
     result.version_ok = _at_least(result.old_version, version, result.bump)
     return _markdown(result)

@@ -144,3 +144,21 @@ def file_sha256(file: Path | str) -> tuple[int, str]:
             hasher.update(chunk)
             size += len(chunk)
     return size, hasher.hexdigest()
+
+
+def zip_members(file: Path | str, limit: int = 1 << 32) -> dict[str, bytes]:
+    """The files of a release's zip by name. The zip must hold one folder of plain files
+    (``guanxi-X.Y.Z/<name>``), none larger than ``limit`` bytes; an ``OSError`` otherwise."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(read_regular(file))) as archive:
+            infos = [info for info in archive.infolist() if not info.is_dir()]
+            folders = {info.filename.split("/", 1)[0] for info in infos}
+            if len(folders) != 1 or any(info.filename.count("/") != 1 for info in infos):
+                raise OSError(errno.EINVAL, "expected one folder of files in the zip", str(file))
+            if any(info.file_size > limit for info in infos):
+                raise OSError(errno.EFBIG, f"a member is larger than the {limit} bytes allowed", str(file))
+            return {info.filename.split("/", 1)[1]: archive.read(info) for info in infos}
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
+        raise OSError(errno.EINVAL, f"not a readable zip: {exc}", str(file)) from None

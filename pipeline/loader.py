@@ -20,8 +20,8 @@ import pyarrow.parquet as pq
 
 from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
-from .files import read_regular
-from .package import Package, check_schema, descriptor_path, path_problem, resolve_inside
+from .files import read_regular, zip_members
+from .package import DESCRIPTOR, Package, check_schema, descriptor_path, path_problem, resolve_inside
 from .schema import arrow_type, integers, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
@@ -54,6 +54,7 @@ class _Release:
         self.remote: Remote | None = None
         self.root: Path | None = None
         self.path: Path | None = None
+        self.members: dict[str, bytes] | None = None
         if _is_url(text):
             url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
             self.remote = Remote(url, timeout)
@@ -65,7 +66,13 @@ class _Release:
             self.path = descriptor_path(Path(source))
             self.root = self.path.parent
             try:
-                raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
+                if self.path.name != DESCRIPTOR and self.path.is_file():  # a release's zip
+                    self.members = zip_members(self.path)
+                    if DESCRIPTOR not in self.members:
+                        raise LoadError(f"{self.path}: the zip holds no {DESCRIPTOR}, so it is not a release")
+                    raw = self.members[DESCRIPTOR]
+                else:
+                    raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
             except OSError as exc:
                 raise LoadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
@@ -87,13 +94,18 @@ class _Release:
         size = _limit(entry)
         if self.remote is not None:
             return self.remote.fetch(self.remote.member(str(rel)), None, digest, size)
-        file, why = resolve_inside(self.root, rel)
-        if file is None:
-            raise LoadError(why or "bad path")
-        try:
-            content = read_regular(file, size)
-        except OSError as exc:
-            raise LoadError(f"cannot read {rel}: {exc.strerror or exc}") from None
+        if self.members is not None:
+            content = self.members.get(str(rel))
+            if content is None:
+                raise LoadError(f"{rel}: described in the release descriptor but not in {self.path.name}")
+        else:
+            file, why = resolve_inside(self.root, rel)
+            if file is None:
+                raise LoadError(why or "bad path")
+            try:
+                content = read_regular(file, size)
+            except OSError as exc:
+                raise LoadError(f"cannot read {rel}: {exc.strerror or exc}") from None
         if f"sha256:{hashlib.sha256(content).hexdigest()}" != digest:
             raise LoadError(f"{rel}: the file does not match the sha256 in datapackage.json")
         if size is not None and len(content) != size:

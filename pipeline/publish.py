@@ -1,8 +1,16 @@
 """Build, and verify, a versioned release: CSV, JSON and Parquet with checksums and a zip.
 
-A release is reproducible (the same data gives the same bytes: no wall-clock time inside;
-the one timestamp comes from SOURCE_DATE_EPOCH or the data), atomic (built in a temporary
-folder and renamed into place) and immutable (an existing version is never overwritten).
+A release is one flat folder of files, each listed with its sha256 in SHA256SUMS (and the
+data files in datapackage.json too), and the same files in ``guanxi-X.Y.Z.zip``: the
+folder, the unpacked zip and the files downloaded one by one from a release page are the
+same thing, and ``sha256sum -c SHA256SUMS`` passes in each. It stands alone: a short
+README, CITATION.cff and the data licence travel with the data.
+
+A release is built from a commit (a work tree with uncommitted changes is refused), is
+reproducible (the same commit gives the same bytes: no wall-clock time inside; the one
+timestamp comes from SOURCE_DATE_EPOCH or the data), atomic (built in a temporary folder
+and renamed into place) and immutable (an existing version is never overwritten). Its
+notes are the version's entry in the repository's CHANGELOG.md, as reviewed.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ReleaseError, not_valid
-from .files import file_sha256, read_regular
+from .files import file_sha256, read_regular, zip_members
 from .fmt import plan
 from .package import Package, descriptor_path, load_package, path_problem, resolve_inside
 from .schema import boolean_values
@@ -44,6 +52,27 @@ CHANGES = "CHANGELOG.md"
 SUMS = "SHA256SUMS"
 MAX_VERIFIED_TEXT = 64 << 20  # the most a release descriptor or SHA256SUMS may hold
 STAGING = ".staging-"  # a release is written into out/.staging-<version>-<random>/ first
+README = "README.md"
+DESCRIPTOR = "datapackage.json"
+MAX_EPOCH = 4102444800  # 2100-01-01: a zip stores years up to 2107
+
+
+def archive_name(version: str) -> str:
+    return f"guanxi-{version}.zip"
+
+
+def source_date_epoch() -> dt.datetime | None:
+    """SOURCE_DATE_EPOCH as a UTC time; None when unset or empty; a ``ReleaseError`` when it
+    is not a whole number of seconds from 1980 (the first year a zip can store) to 2100."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return None
+    if not epoch.isascii() or not epoch.isdigit() or not 315532800 <= int(epoch) < MAX_EPOCH:
+        raise ReleaseError(
+            f"SOURCE_DATE_EPOCH={epoch[:40]!r} is not a whole number of seconds since 1970 "
+            "between 1980 and 2100; set it so (e.g. `git log -1 --format=%ct`) or unset it"
+        )
+    return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
 
 
 def _sqlite(tables: list[Table], descriptor: dict) -> bytes:
@@ -80,17 +109,9 @@ def sha256(content: bytes) -> str:
 
 def release_timestamp(typed_sources: object | None = None) -> dt.datetime:
     """SOURCE_DATE_EPOCH when set, else the last day a source was read: never the clock."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            when = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
-        except (ValueError, OverflowError, OSError):
-            raise ReleaseError(
-                f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 (UTC), found {epoch!r}"
-            ) from None
-        if when.year > 2107:  # the last year a zip's timestamps can hold
-            raise ReleaseError(f"SOURCE_DATE_EPOCH {epoch} is {when:%Y-%m-%d}, after 2107, the last year of a zip")
-        return when
+    epoch = source_date_epoch()
+    if epoch is not None:
+        return epoch
     if typed_sources is not None and len(typed_sources):
         last = max(typed_sources)
         return dt.datetime(last.year, last.month, last.day, tzinfo=dt.UTC)
@@ -151,7 +172,8 @@ def _file_entry(name: str, path: str, content: bytes, **extra: object) -> dict:
 
 
 def release_files(package: Package, version: str, changes: str) -> dict[str, bytes]:
-    """Every file of the release by relative path, the descriptor included (no zip, no sums)."""
+    """Every file of the release by name, the descriptor included (no zip, no sums)."""
+    from .about import CITATION, LICENSE_TEXT, citation_cff, release_readme
     from .docs import dictionary_markdown
 
     tables: dict = {}
@@ -167,7 +189,7 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     for table in tables:
         outputs = {"csv": csv_bytes(table), "json": json_records(table.rows), "parquet": parquet_bytes(table.rows)}
         for fmt, content in outputs.items():
-            path = f"{fmt}/{table.name}.{fmt}"
+            path = f"{table.name}.{fmt}"
             files[path] = content
             name = table.name if fmt == "csv" else f"{table.name}-{fmt}"
             # CSV and JSON carry the schema; Parquet carries its own types and is described as a file.
@@ -192,8 +214,26 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
         )
     _refuse_collisions(resources)
     meta["resources"] = resources
-    files["datapackage.json"] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    files[DESCRIPTOR] = (json.dumps(meta, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    # Beside the data, not in the descriptor (the README lists the descriptor's files):
+    files[README] = release_readme(meta).encode("utf-8")
+    files[CITATION] = citation_cff(meta).encode("utf-8")
+    licence = package.root / LICENSE_TEXT
+    if licence.is_file():
+        files[LICENSE_TEXT] = licence.read_bytes()
     return files
+
+
+def check_layout(names: list[str], version: str) -> None:
+    """A release is one flat folder: every name a plain file name, none twice, none that the
+    checksums or the archive take."""
+    seen: set[str] = set()
+    for name in names:
+        if not name or "/" in name or "\\" in name or name.startswith("."):
+            raise ReleaseError(f"release file {name!r}: a release is one flat folder of plain file names")
+        if name in seen or name in (SUMS, archive_name(version)):
+            raise ReleaseError(f"two files of the release would be named {name!r}")
+        seen.add(name)
 
 
 def sums_file(files: dict[str, bytes]) -> bytes:
@@ -215,22 +255,60 @@ def zip_bytes(files: dict[str, bytes], root: str, when: dt.datetime) -> bytes:
     return sink.getvalue()
 
 
-def previous_release(out: Path, version: str) -> Path | None:
-    """The highest release below ``version`` in ``out``, to describe what changed since."""
+def release_notes(root: Path, version: str) -> str:
+    """The repository's CHANGELOG.md, which a release carries as it is; it must hold the
+    entry of ``version``, the release's notes."""
+    from .changelog import entry
 
-    def key(v: str) -> tuple[int, ...]:
-        return tuple(int(x) for x in v.split("."))
+    try:
+        text = (root / CHANGES).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReleaseError(f"cannot read {CHANGES}: {exc}") from None
+    if entry(text, version) is None:
+        raise ReleaseError(f"{CHANGES} has no entry for {version} (a '## {version}' section): `make bump` drafts it")
+    return text
 
-    older = [
-        p for p in out.glob("*/datapackage.json") if SEMVER.match(p.parent.name) and key(p.parent.name) < key(version)
-    ]
-    return max(older, key=lambda p: key(p.parent.name)).parent if older else None
+
+def notes_of(descriptor: str | Path = DESCRIPTOR, version: str | None = None) -> str:
+    """The CHANGELOG.md entry of ``version`` (the descriptor's by default): a release's notes."""
+    from .changelog import entry
+
+    path = descriptor_path(descriptor)
+    if version is None:
+        try:
+            version = json.loads(path.read_text(encoding="utf-8"))["version"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ReleaseError(f"cannot read the version in {path}: {exc}") from None
+    release_notes(path.parent, str(version))
+    return entry((path.parent / CHANGES).read_text(encoding="utf-8"), str(version)) or ""
+
+
+def check_committed(root: Path, version: str) -> None:
+    """In a git work tree, a release is built from a commit: no uncommitted change, and a
+    tag of this version, if there is one, on this very commit."""
+    from .history import changed_files, commit_of, in_repository
+
+    if not in_repository(root):
+        return
+    dirty = changed_files(root, ["."])
+    if dirty:
+        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        raise ReleaseError(
+            f"uncommitted changes in {dirty[0]}{more}: a release is built from a commit; commit or stash them first"
+        )
+    tagged = commit_of(root, f"v{version}")
+    if tagged is not None and tagged != commit_of(root, "HEAD"):
+        raise ReleaseError(
+            f"v{version} is tagged on another commit ({tagged[:12]}): build {version} there "
+            f"(`git checkout v{version}`), or prepare a new version with `make bump`"
+        )
 
 
 def build(descriptor: str | Path = "datapackage.json", version: str | None = None, out: str | Path = "dist") -> Path:
     """Validate, then write ``out/<version>/``; refuse to overwrite an existing version."""
-    from .compare import changelog_entry
-
+    source_date_epoch()  # a malformed one is refused before anything is read
     path = descriptor_path(descriptor)
     package, problems = load_package(path)
     if package is None:
@@ -241,15 +319,19 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
     out = Path(out)
     target = out / version
     if target.exists():
-        raise ReleaseError(f"{target} already exists; a release is never rebuilt in place, bump the version")
-    previous = previous_release(out, version) if out.exists() else None
-    changes = changelog_entry(previous, path, version)
-    files = release_files(package, version, changes)
+        raise ReleaseError(
+            f"{target} already exists and a release is never rebuilt in place: check it with "
+            f"`python -m pipeline verify {target}`, build into another folder with --out, "
+            "or prepare a new version with `make bump`"
+        )
+    check_committed(package.root, version)
+    files = release_files(package, version, release_notes(package.root, version))
+    check_layout(list(files), version)
     files[SUMS] = sums_file(files)
-    created = json.loads(files["datapackage.json"])["created"]
+    created = json.loads(files[DESCRIPTOR])["created"]
     when = dt.datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ")
-    archive = f"guanxi-{version}.zip"
-    zipped = zip_bytes(files, f"guanxi-{version}", when)
+    archive = archive_name(version)
+    zipped = zip_bytes(files, archive.removesuffix(".zip"), when)
 
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -287,8 +369,28 @@ def _building(out: Path) -> Iterator[None]:
         os.close(lock)
 
 
-def verify(directory: str | Path) -> list[str]:
-    """Every problem found checking a release against its descriptor, SHA256SUMS and zip.
+def verify(source: str | Path) -> list[str]:
+    """Every problem found checking a release (its folder, the folder its files were saved to
+    one by one, or its zip as downloaded) against SHA256SUMS, its descriptor and the zip
+    beside the files, if it is there."""
+    path = Path(source)
+    if path.name == DESCRIPTOR and path.is_file():
+        path = path.parent
+    if not path.is_file():
+        return _verify_folder(path)
+    try:
+        members = zip_members(path)
+    except OSError as exc:
+        raise ReleaseError(f"{path}: not a release folder, descriptor or zip: {exc.strerror or exc}") from None
+    with tempfile.TemporaryDirectory(prefix="guanxi-verify-") as tmp:
+        for name, content in members.items():
+            if path_problem(name) is None:
+                (Path(tmp) / name).write_bytes(content)
+        return _verify_folder(Path(tmp))
+
+
+def _verify_folder(directory: Path) -> list[str]:
+    """Every problem found checking a release folder against its descriptor, SHA256SUMS and zip.
 
     Every path is resolved inside the release folder (an absolute path, a ``..`` or a link
     out is refused, never read), a file present but listed nowhere is reported, and each
@@ -361,6 +463,8 @@ def verify(directory: str | Path) -> list[str]:
         if rel not in known:
             unlisted = f"{rel}: in the release folder but listed in neither {SUMS} nor datapackage.json"
             problems.append(escape_controls(unlisted))
+    if not (root / archive).exists():  # an unpacked zip, or the files saved without it
+        return problems
     return problems + _verify_archive(root, archive, version, listed, sums.encode("utf-8"))
 
 

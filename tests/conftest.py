@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "data"
+RELEASED_BESIDE = ("CHANGELOG.md", "LICENSE-DATA")  # what a release takes from beside the descriptor
 
 
 def make_package(target: Path, data: Path = FIXTURE_DATA) -> Path:
@@ -17,7 +19,19 @@ def make_package(target: Path, data: Path = FIXTURE_DATA) -> Path:
     shutil.copy(ROOT / "datapackage.json", target / "datapackage.json")
     shutil.copytree(ROOT / "schemas", target / "schemas")
     shutil.copytree(data, target / "data")
+    for name in RELEASED_BESIDE:
+        shutil.copy(ROOT / name, target / name)
     return target / "datapackage.json"
+
+
+def set_version(descriptor: Path, version: str, notes: str = "Changes.") -> None:
+    """Give a package its own version, with the CHANGELOG.md entry a release of it needs."""
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    data["version"] = version
+    descriptor.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    changelog = descriptor.parent / "CHANGELOG.md"
+    text = changelog.read_text(encoding="utf-8") if changelog.exists() else "# Changelog\n"
+    changelog.write_text(text.replace("\n## ", f"\n## {version}\n\n{notes}\n\n## ", 1), encoding="utf-8")
 
 
 @pytest.fixture
@@ -33,11 +47,18 @@ def real_package(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def released(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def real_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the real package outside git (a release is built from a commit, and a work
+    tree in progress is not one); read it, never change it."""
+    return make_package(tmp_path_factory.mktemp("real"), ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def released(real_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One release of the real package, built once for the whole run; read it, never change it."""
     from pipeline.publish import build
 
-    return build(ROOT / "datapackage.json", out=tmp_path_factory.mktemp("dist"))
+    return build(real_copy, out=tmp_path_factory.mktemp("dist"))
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,8 @@ def build(root: Path, tables: dict[str, tuple[dict, str]], **descriptor: object)
         resources.append({"name": name, "path": f"data/{name}.csv", "format": "csv", "schema": schema})
     body = {"name": "probe", "version": "1.0.0", **descriptor, "resources": resources}
     (root / "datapackage.json").write_text(json.dumps(body, indent=2), encoding="utf-8")
+    # a release carries the CHANGELOG.md entry of its version
+    (root / "CHANGELOG.md").write_text(f"# Changelog\n\n## {body['version']}\n\nBuilt by a test.\n", encoding="utf-8")
     return root / "datapackage.json"
 
 

@@ -202,9 +202,9 @@ def test_verify_command_exit_codes(package: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     release = tmp_path / version_of(package)
     assert runner.invoke(app, ["verify", str(release)]).exit_code == 0
-    (release / "csv" / "features.csv").write_text("tampered\n")
+    (release / "features.csv").write_text("tampered\n")
     result = runner.invoke(app, ["verify", str(release)])
-    assert result.exit_code == 1 and "csv/features.csv" in result.output
+    assert result.exit_code == 1 and "features.csv" in result.output
 
 
 def test_diff_command_prints_the_bump(package: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ D = dt.date
 
 
 def test_latest_figures_on_the_fixture(fixture_release: Path) -> None:
-    rows = json.loads((fixture_release / "json" / "latest_figures.json").read_text(encoding="utf-8"))
+    rows = json.loads((fixture_release / "latest_figures.json").read_text(encoding="utf-8"))
     assert rows == [
         {
             "platform_id": "alpha", "name_en": "Alpha", "name_zh": "阿尔法", "measure": "registered-users",
@@ -76,7 +76,7 @@ def richer_release(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_latest_figure_is_the_preferred_one_whose_span_ends_last(richer_release: Path) -> None:
-    latest = pd.read_csv(richer_release / "csv" / "latest_figures.csv").set_index(["platform_id", "measure"])
+    latest = pd.read_csv(richer_release / "latest_figures.csv").set_index(["platform_id", "measure"])
     alpha = latest.loc[("alpha", "registered-users")]
     # 2013 ends last; of its two claims the rejected one is left out; 2012 ends after 2012-03.
     assert (alpha["metric_id"], alpha["value"], alpha["observations"]) == ("alpha-users-2013-b", 2100000, 4)

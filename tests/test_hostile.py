@@ -178,9 +178,9 @@ def test_a_remote_path_to_a_local_file_is_refused(served: Path, tmp_path: Path) 
 def test_a_remote_path_outside_the_release_is_never_fetched(served: Path, where: str) -> None:
     with Server(routes={}) as other, Server(served.parent) as server:
         path = {
-            "other-port": f"{other.url}/csv/platforms.csv",
-            "absolute-path": "/csv/platforms.csv",
-            "parent": "../csv/platforms.csv",
+            "other-port": f"{other.url}/platforms.csv",
+            "absolute-path": "/platforms.csv",
+            "parent": "../platforms.csv",
         }[where]
         edit_entry(served, "platforms", path=path)
         with pytest.raises(pipeline.LoadError, match=r"URL|relative"):
@@ -191,7 +191,7 @@ def test_a_remote_path_outside_the_release_is_never_fetched(served: Path, where:
 
 def test_a_redirect_to_another_port_is_not_followed(served: Path) -> None:
     with Server(routes={}) as other:
-        routes = {f"/{served.name}/csv/platforms.csv": redirect(f"{other.url}/platforms.csv")}
+        routes = {f"/{served.name}/platforms.csv": redirect(f"{other.url}/platforms.csv")}
         with Server(served.parent, routes) as server, pytest.raises(pipeline.LoadError, match="redirected"):
             pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
     assert other.requests == []
@@ -199,8 +199,8 @@ def test_a_redirect_to_another_port_is_not_followed(served: Path) -> None:
 
 def test_a_redirect_within_the_origin_is_followed(served: Path) -> None:
     (served / "moved").mkdir()
-    shutil.copy(served / "csv" / "platforms.csv", served / "moved" / "platforms.csv")
-    routes = {f"/{served.name}/csv/platforms.csv": redirect(f"/{served.name}/moved/platforms.csv")}
+    shutil.copy(served / "platforms.csv", served / "moved" / "platforms.csv")
+    routes = {f"/{served.name}/platforms.csv": redirect(f"/{served.name}/moved/platforms.csv")}
     with Server(served.parent, routes) as server:
         frames = pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
     assert len(frames["platforms"]) > 0
@@ -218,7 +218,7 @@ def test_a_body_larger_than_its_bytes_is_cut_off(served: Path) -> None:
     # a 3 GB body announced by nobody: the loader stops at the size the descriptor gives
     entry = edit_entry(served, "platforms")
     with Server(served.parent) as server:
-        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
+        server.routes[f"/{served.name}/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
         with pytest.raises(pipeline.LoadError, match="more than the"):
             pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
     assert server.sent < entry["bytes"] + (4 << 20)
@@ -228,7 +228,7 @@ def test_a_body_without_bytes_is_cut_off_at_the_ceiling(served: Path, monkeypatc
     monkeypatch.setattr(fetch, "MAX_BYTES", 1 << 20)
     edit_entry(served, "platforms", bytes=None)
     with Server(served.parent) as server:
-        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
+        server.routes[f"/{served.name}/platforms.csv"] = stream(server, b"x" * 65536, 0, 3 << 30)
         with pytest.raises(pipeline.LoadError, match="more than the 1048576 bytes"):
             pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
     assert server.sent < 8 << 20
@@ -236,14 +236,14 @@ def test_a_body_without_bytes_is_cut_off_at_the_ceiling(served: Path, monkeypatc
 
 def test_an_announced_body_too_large_is_not_read(served: Path) -> None:
     with Server(served.parent) as server:
-        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x", 0, 1, length=3 << 30)
+        server.routes[f"/{served.name}/platforms.csv"] = stream(server, b"x", 0, 1, length=3 << 30)
         with pytest.raises(pipeline.LoadError, match="announces 3221225472 bytes"):
             pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=30)
 
 
 def test_a_trickling_server_is_given_up_at_the_deadline(served: Path) -> None:
     with Server(served.parent) as server:
-        server.routes[f"/{served.name}/csv/platforms.csv"] = stream(server, b"x", 0.2, 100)
+        server.routes[f"/{served.name}/platforms.csv"] = stream(server, b"x", 0.2, 100)
         started = time.monotonic()
         with pytest.raises(pipeline.LoadError, match="deadline"):
             pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=1.5)
@@ -502,7 +502,7 @@ def test_release_publishes_the_bytes_it_validated(
 
     monkeypatch.setattr(publish, "read_package", then_tampered)
     release = build(package, out=tmp_path / "dist")
-    assert (release / "csv" / "features.csv").read_bytes() == validated
+    assert (release / "features.csv").read_bytes() == validated
 
 
 def test_release_removes_a_staging_folder_left_by_a_killed_build(package: Path, tmp_path: Path) -> None:
@@ -553,7 +553,7 @@ def test_verify_refuses_a_path_that_leaves_the_release(release: Path, tmp_path: 
     elif where == "descriptor-parent":
         edit_entry(copy, "platforms", path="../../secret.csv")
     else:
-        target = copy / "csv" / "platforms.csv"
+        target = copy / "platforms.csv"
         target.unlink()
         target.symlink_to(secret)
     with unchanged(tmp_path / "copy"):
@@ -567,12 +567,12 @@ def test_verify_reports_files_no_list_names_in_the_folder_and_the_zip(release: P
     from pipeline.publish import verify
 
     copy = copy_of(release, tmp_path)
-    (copy / "csv" / "extra.csv").write_text("a\n1\n", encoding="utf-8")
+    (copy / "extra.csv").write_text("a\n1\n", encoding="utf-8")
     archive = next(copy.glob("*.zip"))
     with zipfile.ZipFile(archive, "a") as zipped:
         zipped.writestr(f"{archive.stem}/extra.txt", "smuggled")
     problems = verify(copy)
-    assert any(p.startswith("csv/extra.csv: in the release folder but listed in neither") for p in problems)
+    assert any(p.startswith("extra.csv: in the release folder but listed in neither") for p in problems)
     assert f"{archive.name}: holds extra.txt, which SHA256SUMS does not list" in problems
 
 
@@ -584,7 +584,7 @@ def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(rele
     rebuilt = tmp_path / "rebuilt.zip"
     with zipfile.ZipFile(archive) as old, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as new:
         for info in old.infolist():
-            if info.filename.endswith("csv/platforms.csv"):
+            if info.filename.endswith("/platforms.csv"):
                 with new.open(info.filename, "w", force_zip64=True) as member:  # 256 MiB of zeros, ~250 kB zipped
                     for _ in range(256):
                         member.write(bytes(1 << 20))
@@ -593,7 +593,7 @@ def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(rele
     shutil.move(rebuilt, archive)
     code = f"from pipeline.publish import verify; print(verify({str(copy)!r}))"
     result = run_python(code, memory=1 << 30, timeout=60)
-    assert "csv/platforms.csv differs from the file beside it" in result.stdout, result.stderr
+    assert "platforms.csv differs from the file beside it" in result.stdout, result.stderr
 
 
 @pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}', "NaN"])
@@ -621,7 +621,7 @@ def test_a_cell_over_128_kib_and_a_row_over_8_mb_validate_and_release(package: P
     )
     assert validate(package).problems == []
     release = build(package, out=tmp_path / "dist")
-    assert long in (release / "csv" / "features.csv").read_text(encoding="utf-8")
+    assert long in (release / "features.csv").read_text(encoding="utf-8")
 
 
 def test_the_release_json_has_no_token_json_lacks(release: Path) -> None:

@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 import pipeline
-from pipeline.publish import ReleaseError, build, verify
+from pipeline.publish import SUMS, ReleaseError, build, verify
+
+ROOT = Path(__file__).resolve().parent.parent
 
 VERSION = json.loads((Path(__file__).resolve().parent.parent / "datapackage.json").read_text())["version"]
 
@@ -27,12 +29,14 @@ def files_of(root: Path) -> dict[str, bytes]:
 def test_a_release_holds_every_format_the_descriptor_checksums_and_the_zip(released: Path) -> None:
     names = set(files_of(released))
     for resource in ("platforms", "metrics", "sources"):
-        assert {f"csv/{resource}.csv", f"json/{resource}.json", f"parquet/{resource}.parquet"} <= names
+        assert {f"{resource}.csv", f"{resource}.json", f"{resource}.parquet"} <= names
     assert {"datapackage.json", "SHA256SUMS", f"guanxi-{VERSION}.zip", "DATA-DICTIONARY.md", "CHANGELOG.md"} <= names
+    assert {"README.md", "CITATION.cff", "LICENSE-DATA"} <= names
+    assert all("/" not in name for name in names)  # one flat folder
 
 
-def test_two_builds_are_byte_identical(released: Path, tmp_path: Path) -> None:
-    again = build(Path(__file__).resolve().parent.parent / "datapackage.json", out=tmp_path)
+def test_two_builds_are_byte_identical(released: Path, real_copy: Path, tmp_path: Path) -> None:
+    again = build(real_copy, out=tmp_path)
     assert files_of(again) == files_of(released)
 
 
@@ -43,13 +47,8 @@ def test_verify_passes_on_a_fresh_build(released: Path) -> None:
 @pytest.mark.parametrize(
     "victim",
     [
-        "csv/platforms.csv",
-        "json/metrics.json",
-        "parquet/events.parquet",
-        "DATA-DICTIONARY.md",
-        "SHA256SUMS",
-        "guanxi.sqlite",
-        "guanxi.xlsx",
+        *("platforms.csv", "metrics.json", "events.parquet", "guanxi.sqlite", "guanxi.xlsx"),
+        *("DATA-DICTIONARY.md", "README.md", "CITATION.cff", SUMS),
     ],
 )
 def test_verify_names_the_file_when_one_byte_changes(released: Path, tmp_path: Path, victim: str) -> None:
@@ -75,10 +74,10 @@ def test_the_release_descriptor_passes_frictionless(released: Path) -> None:
     assert report.valid, report.flatten(["type", "note"])
 
 
-def test_a_second_build_of_the_same_version_is_refused_and_changes_nothing(released: Path) -> None:
+def test_a_second_build_of_the_same_version_is_refused_and_changes_nothing(released: Path, real_copy: Path) -> None:
     before = files_of(released)
     with pytest.raises(ReleaseError, match="already exists"):
-        build(Path(__file__).resolve().parent.parent / "datapackage.json", out=released.parent)
+        build(real_copy, out=released.parent)
     assert files_of(released) == before
 
 
@@ -91,13 +90,12 @@ def test_invalid_data_produces_no_release_directory(package: Path, tmp_path: Pat
     assert not out.exists() or not any(out.iterdir())
 
 
-def test_the_cli_refuses_a_second_build_with_exit_2(released: Path) -> None:
-    root = Path(__file__).resolve().parent.parent
+def test_the_cli_refuses_a_second_build_with_exit_2(released: Path, real_copy: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "release", str(root / "datapackage.json"), "--out", str(released.parent)],
+        [sys.executable, "-m", "pipeline", "release", str(real_copy), "--out", str(released.parent)],
         capture_output=True,
         text=True,
-        cwd=root,
+        cwd=ROOT,
     )
     assert result.returncode == 2
     assert result.stderr.startswith("release refused: ") and result.stderr.count("\n") == 1
@@ -158,7 +156,7 @@ def test_load_refuses_a_file_whose_checksum_does_not_match(released: Path, tmp_p
 
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(released), str(copy)], check=True)
-    (copy / "csv" / "platforms.csv").write_text("platform_id\n", encoding="utf-8")
+    (copy / "platforms.csv").write_text("platform_id\n", encoding="utf-8")
     with pytest.raises(LoadError, match="sha256"):
         pipeline.load(copy, format="csv")
 
@@ -166,7 +164,7 @@ def test_load_refuses_a_file_whose_checksum_does_not_match(released: Path, tmp_p
 def test_parquet_keeps_descriptions_and_the_primary_key(released: Path) -> None:
     import pyarrow.parquet as pq
 
-    schema = pq.read_schema(released / "parquet" / "platforms.parquet")
+    schema = pq.read_schema(released / "platforms.parquet")
     assert json.loads(schema.metadata[b"primary_key"]) == ["platform_id"]
     assert schema.field("launched").metadata[b"description"].startswith(b"When the platform launched")
     assert str(schema.field("category").type).startswith("dictionary")
@@ -193,7 +191,7 @@ def test_the_working_package_loads_like_its_release(released: Path) -> None:
         pd.testing.assert_frame_equal(working[name], frame)
 
 
-@pytest.mark.parametrize("victim", ["guanxi.sqlite", "guanxi.xlsx", "csv/metrics.csv"])
+@pytest.mark.parametrize("victim", ["guanxi.sqlite", "guanxi.xlsx", "metrics.csv"])
 def test_verify_names_a_truncated_file(released: Path, tmp_path: Path, victim: str) -> None:
     copy = tmp_path / "copy"
     subprocess.run(["cp", "-r", str(released), str(copy)], check=True)
@@ -213,3 +211,105 @@ def test_the_bundled_files_are_in_the_sums_and_the_descriptor(released: Path) ->
     assert [path for path, *_ in BUNDLES] and all(f"  {path}\n" in sums for path, *_ in BUNDLES)
     for path, _, fmt, mediatype, _ in BUNDLES:
         assert (described[path]["format"], described[path]["mediatype"]) == (fmt, mediatype)
+
+
+def downloaded(released: Path, folder: Path, *, archive: bool = True) -> Path:
+    """The release's files saved one by one into a folder, as from a release page."""
+    folder.mkdir()
+    for file in released.iterdir():
+        if archive or file.suffix != ".zip":
+            (folder / file.name).write_bytes(file.read_bytes())
+    return folder
+
+
+def unpacked(released: Path, folder: Path) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(released / f"guanxi-{VERSION}.zip") as archive:
+        archive.extractall(folder)
+    return folder / f"guanxi-{VERSION}"
+
+
+@pytest.mark.parametrize("where", ["download", "download-without-zip", "unpacked-zip"])
+def test_what_a_user_saves_checks_out_with_sha256sum_verify_and_load(released: Path, tmp_path: Path, where) -> None:
+    if where == "unpacked-zip":
+        folder = unpacked(released, tmp_path)
+    else:
+        folder = downloaded(released, tmp_path / "Downloads", archive=where == "download")
+    result = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert verify(folder) == []
+    expected = pipeline.load(released, format="csv")
+    for fmt in ("csv", "parquet", "json"):
+        frames = pipeline.load(folder, format=fmt)
+        for name, frame in expected.items():
+            pd.testing.assert_frame_equal(frames[name], frame)
+
+
+def test_the_zip_verifies_and_loads_as_it_is(released: Path) -> None:
+    archive = released / f"guanxi-{VERSION}.zip"
+    assert verify(archive) == []
+    expected = pipeline.load(released, format="parquet")
+    frames = pipeline.load(archive, format="parquet")
+    for name, frame in expected.items():
+        pd.testing.assert_frame_equal(frames[name], frame)
+
+
+def tamper(content: bytes) -> bytes:
+    changed = bytearray(content)
+    changed[len(changed) // 2] ^= 0x01
+    return bytes(changed)
+
+
+def test_a_tampered_file_in_a_download_folder_is_caught(released: Path, tmp_path: Path) -> None:
+    from pipeline.loader import LoadError
+
+    folder = downloaded(released, tmp_path / "Downloads", archive=False)
+    (folder / "metrics.parquet").write_bytes(tamper((folder / "metrics.parquet").read_bytes()))
+    assert subprocess.run(["sha256sum", "-c", "--quiet", "SHA256SUMS"], cwd=folder, capture_output=True).returncode
+    assert any(p.startswith("metrics.parquet:") for p in verify(folder))
+    with pytest.raises(LoadError, match=r"metrics\.parquet"):
+        pipeline.load(folder, format="parquet")
+
+
+def test_a_tampered_member_of_the_zip_is_caught(released: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    from pipeline.loader import LoadError
+
+    source = released / f"guanxi-{VERSION}.zip"
+    target = tmp_path / source.name
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            content = old.read(info)
+            new.writestr(info, tamper(content) if info.filename.endswith("/platforms.csv") else content)
+    assert any(p.startswith("platforms.csv:") for p in verify(target))
+    with pytest.raises(LoadError, match=r"platforms\.csv"):
+        pipeline.load(target, format="csv")
+    copy = downloaded(released, tmp_path / "copy")
+    (copy / source.name).write_bytes(target.read_bytes())  # the zip beside the files disagrees with them
+    assert f"{source.name}: platforms.csv differs from the file beside it" in verify(copy)
+
+
+def test_the_cli_verifies_a_zip_and_says_what_is_wrong(released: Path, tmp_path: Path) -> None:
+    archive = released / f"guanxi-{VERSION}.zip"
+    ok = subprocess.run([sys.executable, "-m", "pipeline", "verify", str(archive)], capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stdout == f"verified {archive}\n"
+    junk = tmp_path / "junk.zip"
+    junk.write_bytes(b"not a zip")
+    bad = subprocess.run([sys.executable, "-m", "pipeline", "verify", str(junk)], capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+    assert "not a release folder, descriptor or zip" in bad.stderr
+
+
+def test_the_release_stands_alone(released: Path) -> None:
+    import yaml
+
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    assert f"version {VERSION}" in readme and "sha256sum -c SHA256SUMS" in readme
+    for entry in json.loads((released / "datapackage.json").read_text())["resources"]:
+        assert f"| `{entry['path']}` |" in readme
+    citation = yaml.safe_load((released / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["version"] == VERSION and citation["license"] == "CC-BY-4.0"
+    assert (released / "LICENSE-DATA").read_bytes() == (ROOT / "LICENSE-DATA").read_bytes()
+    assert (released / "CHANGELOG.md").read_bytes() == (ROOT / "CHANGELOG.md").read_bytes()

@@ -79,11 +79,11 @@ def _read_spans(root: Path, fmt: str) -> dict[tuple[str, str, str], tuple]:
     out = {}
     for resource, key in KEYS.items():
         if fmt == "csv":
-            rows = list(csv.DictReader(io.StringIO((root / "csv" / f"{resource}.csv").read_text(encoding="utf-8"))))
+            rows = list(csv.DictReader(io.StringIO((root / f"{resource}.csv").read_text(encoding="utf-8"))))
         elif fmt == "json":
-            rows = json.loads((root / "json" / f"{resource}.json").read_text(encoding="utf-8"))
+            rows = json.loads((root / f"{resource}.json").read_text(encoding="utf-8"))
         elif fmt == "parquet":
-            rows = pq.read_table(root / "parquet" / f"{resource}.parquet").to_pylist()
+            rows = pq.read_table(root / f"{resource}.parquet").to_pylist()
         elif fmt == "xlsx":
             rows = pd.read_excel(root / "guanxi.xlsx", sheet_name=resource).to_dict("records")
         elif fmt == "sqlite":
@@ -117,46 +117,46 @@ def test_the_loader_gives_spans_as_datetime64(fixture_release: Path) -> None:
 
 
 def test_parquet_stores_spans_as_date32(released: Path) -> None:
-    schema = pq.read_schema(released / "parquet" / "events.parquet")
+    schema = pq.read_schema(released / "events.parquet")
     assert schema.field("date_start").type == pa.date32() and schema.field("date_end").type == pa.date32()
     assert schema.field("date").type == pa.string()  # the value itself keeps its source's precision
 
 
 def test_polars_reads_spans_as_dates_without_a_cast(released: Path) -> None:
     pl = pytest.importorskip("polars")
-    metrics = pl.read_parquet(released / "parquet" / "metrics.parquet")
+    metrics = pl.read_parquet(released / "metrics.parquet")
     assert metrics.schema["as_of_start"] == pl.Date and metrics.schema["as_of_end"] == pl.Date
     assert metrics.schema["preferred"] == pl.Boolean
-    from_csv = pl.read_csv(released / "csv" / "metrics.csv", try_parse_dates=True)
+    from_csv = pl.read_csv(released / "metrics.csv", try_parse_dates=True)
     assert from_csv.schema["as_of_end"] == pl.Date and from_csv.schema["preferred"] == pl.Boolean
 
 
 def test_duckdb_reads_spans_as_dates_without_a_cast(released: Path) -> None:
     duckdb = pytest.importorskip("duckdb")
-    for path in ("parquet/metrics.parquet", "csv/metrics.csv"):
+    for path in ("metrics.parquet", "metrics.csv"):
         rows = duckdb.sql(f"DESCRIBE SELECT * FROM '{released / path}'").fetchall()
         types = {row[0]: row[1] for row in rows}
         assert types["as_of_start"] == "DATE" and types["as_of_end"] == "DATE", path
         assert types["preferred"] == "BOOLEAN", path
-    parquet = released / "parquet" / "metrics.parquet"
+    parquet = released / "metrics.parquet"
     latest = duckdb.sql(f"SELECT max(as_of_end) FROM '{parquet}'").fetchall()[0][0]
     assert isinstance(latest, dt.date)
 
 
 def test_preferred_is_never_missing_in_any_released_file(released: Path) -> None:
     for resource in ("events", "metrics"):
-        assert pd.read_parquet(released / "parquet" / f"{resource}.parquet")["preferred"].dtype == bool
-        assert pd.read_csv(released / "csv" / f"{resource}.csv")["preferred"].dtype == bool
-        assert pd.read_json(released / "json" / f"{resource}.json")["preferred"].dtype == bool
+        assert pd.read_parquet(released / f"{resource}.parquet")["preferred"].dtype == bool
+        assert pd.read_csv(released / f"{resource}.csv")["preferred"].dtype == bool
+        assert pd.read_json(released / f"{resource}.json")["preferred"].dtype == bool
         loaded = pipeline.load(released)[resource]["preferred"]
         assert not loaded.isna().any()
-    platforms = pd.read_parquet(released / "parquet" / "platforms.parquet")
+    platforms = pd.read_parquet(released / "platforms.parquet")
     assert platforms["closed_unknown"].dtype == bool
 
 
 def test_a_claim_without_a_rival_is_preferred_and_a_rejected_one_is_not(released: Path) -> None:
     source = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "metrics.csv", dtype=str)
-    released_metrics = pd.read_parquet(released / "parquet" / "metrics.parquet").set_index("metric_id")
+    released_metrics = pd.read_parquet(released / "metrics.parquet").set_index("metric_id")
     marked = source.set_index("metric_id")["preferred"]
     assert (released_metrics.loc[marked.isna()[lambda s: s].index, "preferred"]).all()
     assert not released_metrics.loc[marked[marked == "false"].index, "preferred"].any()

@@ -21,7 +21,7 @@ def test_every_table_is_a_sheet_with_the_rows_of_its_csv(released: Path, sheets:
     tables = [r["name"] for r in descriptor["resources"] if r.get("format") == "csv"]
     assert list(sheets) == ["README", *tables]
     for name in tables:
-        from_csv = pd.read_csv(released / "csv" / f"{name}.csv", dtype=str, keep_default_na=False)
+        from_csv = pd.read_csv(released / f"{name}.csv", dtype=str, keep_default_na=False)
         sheet = sheets[name]
         assert list(sheet.columns) == list(from_csv.columns), name
         assert len(sheet) == len(from_csv), name
@@ -33,7 +33,7 @@ def test_chinese_text_is_intact(released: Path, sheets: dict[str, pd.DataFrame])
     platforms = sheets["platforms"].set_index("platform_id")
     assert platforms.loc["wechat", "name_zh"] == "微信"
     assert platforms.loc["linkedin-china", "name_zh"] == "领英"
-    from_csv = pd.read_csv(released / "csv" / "platforms.csv", dtype=str).set_index("platform_id")
+    from_csv = pd.read_csv(released / "platforms.csv", dtype=str).set_index("platform_id")
     assert platforms["name_zh"].dropna().to_dict() == from_csv["name_zh"].dropna().to_dict()
 
 
