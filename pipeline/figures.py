@@ -30,14 +30,17 @@ def _cjk_font() -> str | None:
     return "Noto Sans CJK SC"
 
 
-def figures_png(tables: list[Table], descriptor: dict) -> bytes:
-    """The chart as PNG bytes (no timestamp or software version inside)."""
+def figures_png(tables: list[Table], descriptor: dict) -> bytes | None:
+    """The chart as PNG bytes (no timestamp or software version inside); None for a package
+    without user figures to draw."""
+    published = {t.name: t for t in tables}
+    if "metrics" not in published or "platforms" not in published:
+        return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    published = {t.name: t for t in tables}
     metrics = published["metrics"].rows.to_pandas()
     platforms = published["platforms"].rows.to_pandas().set_index("platform_id")
     cjk = _cjk_font()

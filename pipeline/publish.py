@@ -87,16 +87,16 @@ def _xlsx(tables: list[Table], descriptor: dict) -> bytes:
     return workbook_bytes(tables, descriptor)
 
 
-def _figures(tables: list[Table], descriptor: dict) -> bytes:
+def _figures(tables: list[Table], descriptor: dict) -> bytes | None:
     from .figures import figures_png
 
     return figures_png(tables, descriptor)
 
 
 #: The files that hold every published table at once: (path, descriptor name, format,
-#: mediatype, writer of the tables and the release's descriptor metadata). Each is
-#: checksummed and described like every other file.
-BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes]]] = [
+#: mediatype, writer of the tables and the release's descriptor metadata, which gives None
+#: when the package has nothing for it). Each is checksummed and described like every file.
+BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes | None]]] = [
     ("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3", _sqlite),
     ("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx),
     ("figures.png", "figures-chart", "png", "image/png", _figures),
@@ -202,7 +202,10 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     meta["version"] = version
     meta["created"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
     for path, name, fmt, mediatype, write in BUNDLES:
-        files[path] = write(tables, meta)
+        content = write(tables, meta)
+        if content is None:
+            continue
+        files[path] = content
         resources.append(_file_entry(name, path, files[path], type="file", format=fmt, mediatype=mediatype))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")
