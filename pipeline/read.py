@@ -135,7 +135,7 @@ def read_table(
     for line in lines[1:][blank[1:]]:
         problem("blank-row", int(line), None, "the row is empty; expected no blank lines")
 
-    width = len(header)
+    fields, width = width, len(header)
     invalid = 0
 
     def skip(_row: object) -> str:
@@ -161,6 +161,8 @@ def read_table(
         ragged = keep & (cells != width)
         for index in np.flatnonzero(ragged):
             line, count = int(lines[index]), int(cells[index])
+            if count == fields:
+                continue  # the row has the schema's cells: the header is at fault, and says so
             if count > width:
                 message = f"the row has {count} cells; expected {width} as in the header"
                 problem("extra-cell", line, width + 1, message)
@@ -352,6 +354,31 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
     ok_open = (prev == COMMA) | (prev == NL) | prev_is_quote
     ok_close = (nxt == COMMA) | (nxt == NL) | (nxt == CR) | next_is_quote
     bad = np.flatnonzero(np.where(opening, ~ok_open, ~ok_close))
+    if len(bad) or len(quotes) % 2:
+        # The likely cause comes before the first quote out of place: a quote that opened a
+        # cell and was not closed on its own line, so that it swallowed the line break.
+        before = bad[0] if len(bad) else len(quotes)
+        opens = index[opening & (index < before)]
+        pairs = opens[opens + 1 < len(quotes)]
+        spans = pairs[_line_of(newlines, quotes[pairs]) != _line_of(newlines, quotes[pairs + 1])]
+        unclosed = opens[opens + 1 >= len(quotes)]
+        first = spans[0] if len(spans) else (unclosed[0] if len(unclosed) else None)
+        if first is not None:
+            position = int(quotes[first])
+            line = int(_line_of(newlines, position))
+            start = int(newlines[line - 2]) + 1 if line > 1 else 0
+            end = int(newlines[line - 1]) if line - 1 < len(newlines) else n
+            around = bytes(buf[max(start, position - 30) : min(end, position + 30)]).decode("utf-8", "replace")
+            problem(
+                "quote-error",
+                line,
+                _column_of(buf, start, position),
+                "a quote opens this cell but the line ends before it closes, so the cell runs on "
+                "into the lines below; close the quote, or remove it (the rest of this file is not "
+                "checked until this is fixed)",
+                around,
+            )
+            return True
     found = False
     if len(bad):
         position = int(quotes[bad[0]])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -36,7 +37,69 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
     if package is None:
         return Report(problems).sorted()
     _, more = read_package(package)
-    return Report(problems + more).sorted()
+    return Report(root_causes(package, problems + more)).sorted()
+
+
+_CELL_CODES = {
+    "type-error", "constraint-error", "primary-key", "unique-error", "foreign-key", "whitespace",
+    "control-character", "unicode-normalization", "formula-injection",
+}
+_FIRST_AT = re.compile(r"\(first at line (\d+)\)$")
+
+
+def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
+    """The problems with their consequences left out, so that each mistake is reported once,
+    at its cause: a row with too many cells is that problem alone, its cause named (its
+    cells are shifted; a short row's cells are still judged); a cell that is not of its type is not judged again by its
+    constraints; no package rule is reported on a row whose cells or key are reported
+    already (nor on the row a repeated key first appeared on); and no source is called
+    uncited while a row that may cite it is unreadable or cites a source that does not exist."""
+    from .rules import RULES
+
+    rule_codes = {r.code for r in RULES}
+    resources = {r.path: r for r in package.resources}
+    ragged = {(p.path, p.line) for p in problems if p.code == "extra-cell"}
+    mistyped = {(p.path, p.line, p.field) for p in problems if p.code == "type-error"}
+    judged = {(p.path, p.line) for p in problems if p.code in _CELL_CODES}
+    for p in problems:
+        if p.code == "primary-key" and (match := _FIRST_AT.search(p.message)):
+            judged.add((p.path, int(match.group(1))))
+    citing = {r.path for r in package.resources for _, target, _ in r.foreign_keys() if target == "sources"}
+    unsure = any(
+        p.path in citing
+        and (p.code in ("extra-cell", "missing-cell") or (p.code == "foreign-key" and "source" in (p.field or "")))
+        for p in problems
+    )
+    out = []
+    for p in problems:
+        where = (p.path, p.line)
+        consequence = (
+            (where in ragged and p.code != "extra-cell")
+            or (p.code == "constraint-error" and (p.path, p.line, p.field) in mistyped)
+            or (p.code in rule_codes and p.code != "uncited-source" and where in judged)
+            or (p.code == "uncited-source" and unsure)
+        )
+        if consequence:
+            continue
+        out.append(_shifted(resources[p.path], p) if p.code == "extra-cell" and p.path in resources else p)
+    return out
+
+
+def _shifted(resource: Resource, p: Problem) -> Problem:
+    """An extra-cell problem that names its likely cause: a comma in a free-text cell, which
+    shifts every cell after it (the first free-text field is where the shift would start)."""
+    from .schema import is_text
+
+    names = resource.field_names
+    start = next((i for i, spec in enumerate(resource.fields[:-1]) if is_text(spec)), None)
+    if start is None:
+        return p
+    message = (
+        f"{p.message}: a comma inside a cell? Quote the cell (\"like, this\"); the first free-text "
+        f"field, where the cells would start to shift, is {names[start]} (column {start + 1}), "
+        "and the row's other cells are not judged until it is fixed"
+    )
+    return Problem(p.code, p.path, p.line, start + 1, names[start], p.value, message)
 
 
 def _read_and_parse(
