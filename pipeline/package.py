@@ -315,18 +315,7 @@ def _load_resource(
     seen.add(name)
     refused = refusals("resource", entry, skip=_JUDGED_HERE)
     if refused:
-        return None, [
-            Problem(
-                "resource-error",
-                rel,
-                _locate_key(text, key, line) or line,
-                None,
-                None,
-                None,
-                f"resource {name}: {message}",
-            )
-            for key, message in refused
-        ]
+        return None, _refusal_problems(refused, rel, text, line, f"resource {name}: ")
     path = entry.get("path")
     if isinstance(path, list):
         return bad("a list of paths is not supported: join the chunks into one CSV file and give its path")
@@ -339,18 +328,7 @@ def _load_resource(
         return bad("'dialect' must be an object (a path to a dialect file is not read: write it inline)")
     refused = refusals("dialect", dialect)
     if refused:
-        return None, [
-            Problem(
-                "resource-error",
-                rel,
-                _locate_key(text, key, line) or line,
-                None,
-                None,
-                None,
-                f"resource {name}: dialect {message}",
-            )
-            for key, message in refused
-        ]
+        return None, _refusal_problems(refused, rel, text, line, f"resource {name}: dialect ")
     size, digest = entry.get("bytes"), entry.get("hash")
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
         return bad(f"'bytes' must be a non-negative integer, found {size!r}")
@@ -610,3 +588,11 @@ def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[s
         if fields and len(fields) != len(_as_list(ref_fields)):
             bad("a foreign key and its reference must have as many fields")
     return problems
+
+
+def _refusal_problems(refused: list, rel: str, text: str, line: int, prefix: str) -> list[Problem]:
+    """One resource-error per refused property, on the line where its key stands."""
+    return [
+        Problem("resource-error", rel, _locate_key(text, key, line) or line, None, None, None, prefix + message)
+        for key, message in refused
+    ]
