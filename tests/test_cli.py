@@ -8,9 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipeline.cli import app
+
+pytestmark = pytest.mark.fixtures_only
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()

@@ -11,6 +11,8 @@ from conftest import set_version
 from pipeline.compare import diff, render
 from pipeline.publish import build
 
+pytestmark = pytest.mark.fixtures_only
+
 OLD = "1.4.2"  # the fixture's own version, so that the expected numbers read plainly
 
 

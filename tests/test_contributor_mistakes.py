@@ -10,6 +10,8 @@ from test_validate_corpus import C, E, F, M, P, S, replace, transform
 
 from pipeline.validation import validate
 
+pytestmark = pytest.mark.fixtures_only
+
 
 def duplicate_with_another_date(root: Path) -> None:
     """A new claim that reuses an existing id: the key repeats, and the dates differ."""

@@ -15,6 +15,8 @@ import pytest
 from pipeline.validation import validate
 from tests.tables import build, one_field
 
+pytestmark = pytest.mark.fixtures_only
+
 frictionless = pytest.importorskip("frictionless")
 
 #: The checks this package adds to the Table Schema's: Frictionless accepts what they refuse.

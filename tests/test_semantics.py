@@ -15,6 +15,8 @@ from pipeline.validation import validate
 from tests.tables import build, one_field
 from tests.test_validate_corpus import E, F, P, edit_json, replace, write
 
+pytestmark = pytest.mark.fixtures_only
+
 
 def problems_of(package: Path) -> list[tuple]:
     return [(p.code, p.path, p.line, p.column, p.field) for p in validate(package).problems]

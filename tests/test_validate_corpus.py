@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 from pipeline.cli import app
 from pipeline.validation import validate
 
+pytestmark = pytest.mark.fixtures_only
+
 
 def replace(path: str, old: str, new: str) -> Callable[[Path], None]:
     """Replace one occurrence of ``old`` in a package file."""
