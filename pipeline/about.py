@@ -57,14 +57,20 @@ def citation_text(descriptor: dict) -> str:
     return f"{authors}. *{title}* (version {version}) [Data set]. A Data Package with the source of every fact."
 
 
+def between(text: str, markers: tuple[str, str], body: str) -> str:
+    """``text`` with what stands between the two markers replaced by ``body``; unchanged when
+    a marker is missing (a README without that generated block)."""
+    start, end = markers
+    if start not in text or end not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
+
+
 def readme_with_citation(readme: str, descriptor: dict) -> str:
     """The repository README with its citation block (between the cite markers) refreshed."""
-    start, end = CITE_MARKERS
-    if start not in readme or end not in readme:
-        return readme
-    head, rest = readme.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n> {citation_text(descriptor)}\n{end}{tail}"
+    return between(readme, CITE_MARKERS, f"> {citation_text(descriptor)}")
 
 
 def release_readme(descriptor: dict) -> str:

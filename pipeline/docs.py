@@ -18,6 +18,7 @@ import io
 import re
 from pathlib import Path
 
+from .about import between
 from .errors import DocsError, not_valid
 from .files import inside, read_regular, regular_or_absent, write_atomic
 from .package import Package, load_package
@@ -253,15 +254,6 @@ def png_digest(path: Path) -> str | None:
     return match.group(1).decode() if match else None
 
 
-def _between(text: str, markers: tuple[str, str], body: str) -> str:
-    start, end = markers
-    if start not in text or end not in text:
-        return text
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body}\n{end}{tail}"
-
-
 def coverage_summary(package: Package) -> str:
     """The README's counts of what the package holds, computed so that they cannot go stale."""
     from .loader import load_package_frames
@@ -311,8 +303,8 @@ def citation_summary(package: Package, frames: dict) -> str:
 
 def readme_with_resources(readme: str, package: Package) -> str:
     """The README with its generated parts (the resource table, the coverage counts) refreshed."""
-    readme = _between(readme, MARKERS, resources_table(package))
-    return _between(readme, COVERAGE_MARKERS, coverage_summary(package))
+    readme = between(readme, MARKERS, resources_table(package))
+    return between(readme, COVERAGE_MARKERS, coverage_summary(package))
 
 
 def codes_table() -> str:
@@ -328,7 +320,7 @@ def contributing_with_codes(text: str) -> str:
     """CONTRIBUTING.md with its generated tables (error codes, descriptor properties) refreshed."""
     from .properties import properties_table
 
-    return _between(_between(text, CODE_MARKERS, codes_table()), PROPERTY_MARKERS, properties_table())
+    return between(between(text, CODE_MARKERS, codes_table()), PROPERTY_MARKERS, properties_table())
 
 
 def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
