@@ -22,7 +22,7 @@ from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
 from .files import read_regular, zip_members
 from .package import DESCRIPTOR, Package, check_schema, descriptor_path, path_problem, resolve_inside
-from .schema import arrow_type, integers, to_arrow, to_pandas
+from .schema import arrow_type, first_outside_utc_years, integers, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
 #: How JSON releases write the numbers JSON has no token for (Table Schema's own words).
@@ -166,7 +166,11 @@ def _from_json(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Arr
 def _from_parquet(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Array]:
     table = pq.read_table(io.BytesIO(content))
     _columns(table, fields, rel)
-    return {spec["name"]: table.column(spec["name"]).combine_chunks() for spec in fields}
+    columns = {spec["name"]: table.column(spec["name"]).combine_chunks() for spec in fields}
+    for spec in fields:
+        if spec.get("type") == "datetime" and (row := first_outside_utc_years(columns[spec["name"]])) is not None:
+            raise LoadError(f"{rel}: row {row + 1}, field {spec['name']}: an instant outside the years 0001 to 9999")
+    return columns
 
 
 READERS = {"csv": _from_csv, "json": _from_json, "parquet": _from_parquet}

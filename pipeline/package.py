@@ -473,7 +473,8 @@ def _field_problems(spec: dict) -> list[str]:
             problems.append(f"constraint {key!r} must be a non-negative integer")
         elif key == "pattern":
             problems += _pattern_problems(value)
-        elif key in BOUND_CONSTRAINTS and parse_bound(kind, value) is None:
+        elif key in BOUND_CONSTRAINTS and (parse_bound(kind, value) is None or not _valid_values([value], spec)):
+            # a bound is compared as a cell of the field would be: it must be one
             problems.append(f"constraint {key!r} value {value!r} is not a valid {kind}")
     return problems
 

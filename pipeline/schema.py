@@ -45,7 +45,10 @@ EXPECTED: dict[str, str] = {
     "number": "a number such as 3.14, 1e-5, NaN, INF or -INF",
     "boolean": "one of {values}",
     "date": "a date as YYYY-MM-DD",
-    "datetime": "a date and time as YYYY-MM-DDThh:mm:ss, with up to 6 decimals and Z or an offset up to ±14:00",
+    "datetime": (
+        "a date and time as YYYY-MM-DDThh:mm:ss, with up to 6 decimals and Z or an offset up to ±14:00, "
+        "falling within the years 0001 to 9999 once in UTC"
+    ),
     "time": "a time as hh:mm:ss, with up to 6 decimals and Z or an offset up to ±14:00",
     "year": "a year as YYYY",
     "yearmonth": "a month as YYYY-MM",
@@ -123,9 +126,38 @@ def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
     ok = pc.match_substring_regex(arr, anchored(LEXICAL[kind]))
     if kind in ("date", "datetime"):
         ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
+    if kind == "datetime":
+        ok = pc.and_kleene(ok, _within_utc_years(arr, ok))
     if kind == "yearmonth":
         ok = pc.and_kleene(ok, _valid_calendar(arr))
     return ok
+
+
+#: The first and last instants a release can write: every writer (and Python's datetime,
+#: which the SQLite and xlsx writers use) stops at the years 0001 and 9999 in UTC.
+_FIRST_INSTANT = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+_LAST_INSTANT = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+
+
+def _within_utc_years(arr: pa.Array, shaped: pa.Array) -> pa.Array:
+    """True where a well-formed date-time (``shaped``) stays within the years 0001 to 9999
+    once its offset is applied: 9999-12-31T23:00:00-05:00 is in the year 10000 in UTC."""
+    return _in_utc_years(_instants(pc.if_else(pc.fill_null(shaped, False), arr, pa.scalar(None, pa.string()))))
+
+
+def _in_utc_years(instants: pa.Array) -> pa.Array:
+    stamp = pa.timestamp("us", tz="UTC")
+    return pc.and_kleene(
+        pc.greater_equal(instants, pa.scalar(_FIRST_INSTANT, stamp)),
+        pc.less_equal(instants, pa.scalar(_LAST_INSTANT, stamp)),
+    )
+
+
+def first_outside_utc_years(instants: pa.Array) -> int | None:
+    """The position of the first instant before the year 0001 or after 9999 in UTC (which
+    no cell that validates can give), or None."""
+    index = pc.index(pc.invert(pc.fill_null(_in_utc_years(instants), True)), True).as_py()
+    return None if index < 0 else index
 
 
 def arrow_type(spec: dict) -> pa.DataType:

@@ -681,6 +681,88 @@ def test_a_resource_named_like_a_generated_file_is_refused(package: Path, tmp_pa
     assert not (tmp_path / "dist" / "0.1.0").exists()
 
 
+def with_datetimes(package: Path, cells: list[str], **constraints: str) -> None:
+    """The fixture's features with a datetime field ``seen`` holding ``cells``, one a row."""
+    field = {"name": "seen", "type": "datetime", **({"constraints": constraints} if constraints else {})}
+    schema_of(package, "features", lambda s: s["fields"].append(field))
+    features = package.parent / "data" / "features.csv"
+    header, *rows = features.read_text(encoding="utf-8").splitlines()
+    assert len(rows) == len(cells)
+    lines = [f"{header},seen", *(f"{row},{cell}" for row, cell in zip(rows, cells, strict=True))]
+    features.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("cell", ["9999-12-31T23:00:00-05:00", "0001-01-01T01:00:00+05:00"])
+def test_a_datetime_past_the_calendar_once_in_utc_is_one_type_error(
+    package: Path, tmp_path: Path, cell: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    with_datetimes(package, [cell, "2020-01-01T00:00:00Z"])
+    result = CliRunner().invoke(app, ["validate", str(package), "--format", "json"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    [error] = json.loads(result.stdout)["errors"]
+    assert (error["code"], error["path"], error["line"], error["column"], error["value"]) == (
+        "type-error", "data/features.csv", 2, 5, cell
+    )
+    assert "0001 to 9999 once in UTC" in error["message"]
+    with pytest.raises(pipeline.ReleaseError, match="1 type-error"):
+        build(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / "0.1.0").exists()
+
+
+@pytest.mark.parametrize("bound", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00", "2020-01-01"])
+def test_a_datetime_bound_no_cell_could_equal_is_a_schema_error(package: Path, bound: str) -> None:
+    from pipeline.validation import validate
+
+    with_datetimes(package, ["2020-01-01T00:00:00Z"] * 2, maximum=bound)
+    [problem] = validate(package).problems
+    assert (problem.code, problem.path, problem.field) == ("schema-error", "schemas/features.json", "seen")
+    assert problem.message == f"constraint 'maximum' value {bound!r} is not a valid datetime"
+
+
+def test_datetimes_at_both_ends_of_the_calendar_release_and_load_in_every_format(
+    package: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    import pandas as pd
+
+    cells = ["9999-12-31T23:59:59.999999-00:00", "0001-01-01T05:00:00+05:00"]
+    with_datetimes(package, cells)
+    release = build(package, out=tmp_path / "dist")
+    expected = [pd.Timestamp("9999-12-31T23:59:59.999999Z"), pd.Timestamp("0001-01-01T00:00:00Z")]
+    for fmt in ("csv", "json", "parquet"):
+        assert pipeline.load(release, format=fmt)["features"]["seen"].tolist() == expected, fmt
+    with sqlite3.connect(release / "guanxi.sqlite") as db:
+        stored = [v for (v,) in db.execute("SELECT seen FROM features ORDER BY platform_id")]
+    assert stored == ["9999-12-31T23:59:59.999999Z", "0001-01-01T00:00:00Z"]
+    assert (release / "guanxi.xlsx").stat().st_size > 0
+    assert pipeline.verify(release) == []
+
+
+def test_a_release_holding_an_instant_past_the_calendar_is_a_load_error(package: Path, tmp_path: Path) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with_datetimes(package, ["9999-12-31T23:59:59Z", "2020-01-01T00:00:00Z"])
+    release = build(package, out=tmp_path / "dist")
+    table = pq.read_table(release / "features.parquet")
+    year_10000 = pa.array([253402318800 * 10**6, None], pa.timestamp("us", tz="UTC"))  # 10000-01-01T04:00Z
+    table = table.set_column(table.column_names.index("seen"), "seen", year_10000)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    (release / "features.parquet").write_bytes(sink.getvalue())
+    digest = hashlib.sha256(sink.getvalue()).hexdigest()
+    edit_entry(release, "features-parquet", bytes=len(sink.getvalue()), hash=f"sha256:{digest}")
+    with pytest.raises(pipeline.LoadError, match=r"features.parquet: row 1, field seen: .* 0001 to 9999"):
+        pipeline.load(release, format="parquet")
+
+
 # ------------------------------------------------------------------ internal errors become messages
 
 
