@@ -21,7 +21,16 @@ import pyarrow.parquet as pq
 from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
 from .files import read_regular, zip_members
-from .package import DESCRIPTOR, Package, check_schema, descriptor_path, path_problem, resolve_inside
+from .package import (
+    DESCRIPTOR,
+    Package,
+    Resource,
+    check_keys,
+    check_schema,
+    descriptor_path,
+    path_problem,
+    resolve_inside,
+)
 from .schema import arrow_type, first_outside_utc_years, integers, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
@@ -77,8 +86,10 @@ class _Release:
                 raise LoadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
         try:
             self.descriptor = json.loads(raw)
-        except (ValueError, RecursionError) as exc:
+        except ValueError as exc:
             raise LoadError(f"the release descriptor is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise LoadError("the release descriptor is not usable JSON: nested too deeply to be read") from None
         if not isinstance(self.descriptor, dict):
             raise LoadError("the release descriptor must be a JSON object")
 
@@ -191,7 +202,16 @@ def _tables(descriptor: dict) -> tuple[list[dict], dict[str, dict]]:
             raise LoadError(f"two resources of the release are named {name!r}")
         by_name[name] = entry
     tables = [e for e in entries if e.get("format") == "csv" and isinstance(e.get("schema"), dict)]
+    for entry in entries if tables else []:  # a release, not a working package: every CSV described inline
+        if entry.get("format") == "csv" and not isinstance(entry.get("schema"), dict):
+            raise LoadError(f"resource {entry['name']!r}: a release's CSV carries its Table Schema inline")
     problems = [p for t in tables for p in check_schema(t["schema"], f"datapackage.json ({t['name']})", "")]
+    if not problems:  # keys name fields and resources of the release
+        described = {
+            t["name"]: Resource(t["name"], str(t.get("path")), Path(), t["schema"], f"datapackage.json ({t['name']})")
+            for t in tables
+        }
+        problems = [p for r in described.values() for p in check_keys(r, described)]
     if problems:
         raise LoadError(not_valid(problems), problems)
     return tables, by_name

@@ -795,6 +795,117 @@ def test_a_terminal_escape_in_a_cell_is_printed_escaped(package: Path) -> None:
         assert "\x1b" not in result.output and "\x07" not in result.output
 
 
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def _reference(schema: dict, resource: object) -> None:
+    schema["foreignKeys"][0]["reference"]["resource"] = resource
+
+
+#: Malformed descriptors and schemas once met with an internal error: (the breakage, the
+#: one problem validate reports as (code, path, the start of its message)).
+MALFORMED = {
+    "field-type-a-list": (
+        lambda root: schema_of(root / "x.json", "features", lambda s: s["fields"][0].update(type=["string"])),
+        ("schema-error", "schemas/features.json", "unknown type ['string']"),
+    ),
+    "unique-keys-a-number": (
+        lambda root: schema_of(root / "x.json", "features", lambda s: s.update(uniqueKeys=5)),
+        ("schema-error", "schemas/features.json", "'uniqueKeys' must be a list"),
+    ),
+    "foreign-key-resource-a-list": (
+        lambda root: schema_of(root / "x.json", "features", lambda s: _reference(s, ["platforms"])),
+        ("schema-error", "schemas/features.json", "a foreign key's reference 'resource' must be a resource name"),
+    ),
+    "nul-in-a-data-path": (
+        lambda root: edit_descriptor(root, lambda d: d["resources"][0].update(path="data/sour\x00ces.csv")),
+        ("resource-error", "datapackage.json", "resource sources: path 'data/sour\\x00ces.csv' holds a NUL"),
+    ),
+    "nul-in-a-schema-path": (
+        lambda root: edit_descriptor(root, lambda d: d["resources"][0].update(schema="schemas/s\x00.json")),
+        ("schema-error", "datapackage.json", "resource sources: schema path 'schemas/s\\x00.json' holds a NUL"),
+    ),
+    "descriptor-nested-100000-deep": (
+        lambda root: (root / "datapackage.json").write_text(f'{{"resources": {DEEP}}}', encoding="utf-8"),
+        ("package-error", "datapackage.json", "not usable JSON: nested too deeply"),
+    ),
+    "schema-nested-100000-deep": (
+        lambda root: (root / "schemas" / "features.json").write_text(f'{{"fields": {DEEP}}}', encoding="utf-8"),
+        ("schema-error", "schemas/features.json", "not usable JSON: nested too deeply"),
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(MALFORMED))
+def test_a_malformed_descriptor_or_schema_is_one_problem_in_every_command(
+    package: Path, tmp_path: Path, breakage: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    change, (code, path, message) = MALFORMED[breakage]
+    change(package.parent)
+    runner = CliRunner()
+    with unchanged(package.parent):
+        checked = runner.invoke(app, ["validate", str(package), "--format", "json"])
+        formatted = runner.invoke(app, ["fmt", str(package)])
+        released = runner.invoke(app, ["release", str(package), "--out", str(tmp_path / "dist")])
+        docs = runner.invoke(app, ["docs", str(package)])
+        with pytest.raises(pipeline.LoadError, match=r"not valid: 1 problem|nested too deeply"):
+            pipeline.load(package, format="csv")
+    for result in (checked, formatted, released, docs):  # an exit, never an exception escaping
+        assert isinstance(result.exception, SystemExit), result.exception
+    [error] = json.loads(checked.stdout)["errors"]
+    assert (error["code"], error["path"]) == (code, path) and error["message"].startswith(message), error
+    assert checked.exit_code == 1 and formatted.exit_code == 1
+    refused = f"release refused: the package is not valid: 1 problem (1 {code})\n"
+    assert released.exit_code == 2 and released.stderr == refused
+    assert docs.exit_code == 2 and docs.stderr.count("\n") == 1
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+#: The same mistakes in a release's own descriptor: (the change, what the load error says).
+MALFORMED_RELEASE = {
+    "field-type-a-list": (lambda s: s["fields"][0].update(type=["string"]), "1 schema-error"),
+    "unique-keys-a-number": (lambda s: s.update(uniqueKeys=5), "1 schema-error"),
+    "foreign-key-resource-a-list": (lambda s: _reference(s, ["platforms"]), "1 schema-error"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(MALFORMED_RELEASE))
+def test_a_release_descriptor_with_a_malformed_schema_is_a_load_error(served: Path, breakage: str) -> None:
+    change, message = MALFORMED_RELEASE[breakage]
+    descriptor = json.loads((served / "datapackage.json").read_text(encoding="utf-8"))
+    change(next(r for r in descriptor["resources"] if r["name"] == "features")["schema"])
+    (served / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    for fmt in ("csv", "parquet"):
+        with pytest.raises(pipeline.LoadError, match=message):
+            pipeline.load(served, format=fmt)
+
+
+@pytest.mark.parametrize("schema", ["schemas/features.json", "x\x00.json"])
+def test_a_release_csv_without_its_schema_inline_is_a_load_error(served: Path, schema: str) -> None:
+    edit_entry(served, "features", schema=schema)
+    with pytest.raises(pipeline.LoadError, match="'features': a release's CSV carries its Table Schema inline"):
+        pipeline.load(served, format="parquet")
+
+
+@pytest.mark.parametrize("descriptor", ["[]", DEEP, '{"resources": [{"path": "x\\u0000.csv"}]}'])
+def test_verify_of_a_descriptor_that_is_a_list_deep_or_holds_a_nul_is_one_line_and_exit_1(
+    release: Path, tmp_path: Path, descriptor: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    copy = copy_of(release, tmp_path)
+    (copy / "datapackage.json").write_text(descriptor, encoding="utf-8")
+    result = CliRunner().invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout.count("\n") == 1 and "the release descriptor" in result.stdout
+
+
 DIFF_BREAKAGES = {
     "descriptor-a-list": lambda root: (root / "datapackage.json").write_text("[]"),
     "resources-an-object": lambda root: edit_descriptor(root, lambda d: d.update(resources={})),
