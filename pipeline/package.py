@@ -6,6 +6,7 @@ are refused, so validation never reads outside the package or touches the networ
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import re
@@ -138,13 +139,19 @@ def _locate(text: str, name: str) -> int | None:
     return _name_lines(text).get(name)
 
 
+@functools.lru_cache(maxsize=8)
+def _line_starts(text: str) -> list[int]:
+    """The offset at which each line of a JSON text starts, found once per text (searching
+    from the top for each problem would take time quadratic in a large descriptor)."""
+    return [0, *(match.end() for match in re.finditer("\n", text))]
+
+
 def _locate_key(text: str, key: str, after: int | None = None) -> int | None:
     """The line of the first ``"key":`` in a JSON text (from line ``after`` on), to point at it."""
-    start = 0
-    if after:
-        start = sum(len(line) for line in text.splitlines(keepends=True)[: after - 1])
+    starts = _line_starts(text)
+    start = starts[min(after, len(starts)) - 1] if after else 0
     match = re.compile(r'"' + re.escape(key) + r'"\s*:').search(text, start)
-    return text.count("\n", 0, match.start()) + 1 if match else after
+    return bisect.bisect_right(starts, match.start()) if match else after
 
 
 def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list[Problem]]:
