@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -27,7 +28,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_BYTES = 4 << 30
 #: The most a remote descriptor may hold.
 MAX_DESCRIPTOR_BYTES = 64 << 20
-#: Seconds a whole load may take, and seconds the server may stay silent.
+#: Seconds a whole load may take, and seconds the server may stay silent (never past the
+#: deadline: each read is given at most the time left).
 DEADLINE = 600.0
 STALL = 30.0
 HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -69,6 +71,13 @@ class _StayInOrigin(urllib.request.HTTPRedirectHandler):
         if urllib.parse.urlsplit(target).scheme.lower() not in SCHEMES or origin_of(target) != self.origin:
             raise LoadError(f"{req.full_url}: redirected to {target}, outside the release at {self.origin}")
         return super().redirect_request(req, fp, code, msg, headers, target)
+
+
+def _socket_of(response: object) -> socket.socket | None:
+    """The connection a response is read from (``http.client`` keeps it as ``fp.raw._sock``),
+    so that each read can be given the time left; None should that ever change."""
+    connection = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+    return connection if isinstance(connection, socket.socket) else None
 
 
 class Remote:
@@ -118,10 +127,19 @@ class Remote:
                 announced = response.headers.get("Content-Length")
                 if announced and announced.isdigit() and int(announced) > limit:
                     raise LoadError(f"{url}: the server announces {announced} bytes, more than the {limit} expected")
+                connection = _socket_of(response)
                 while True:
-                    if time.monotonic() > self.deadline:
+                    left = self.deadline - time.monotonic()
+                    if left <= 0:
                         raise LoadError(f"{url}: the file did not arrive before the load's deadline")
-                    chunk = response.read1(CHUNK)
+                    if connection is not None:  # no read may outlast the deadline
+                        connection.settimeout(min(STALL, left))
+                    try:
+                        chunk = response.read1(CHUNK)
+                    except TimeoutError:
+                        if time.monotonic() >= self.deadline - 0.05:
+                            raise LoadError(f"{url}: the file did not arrive before the load's deadline") from None
+                        raise LoadError(f"{url}: the server sent nothing for {min(STALL, left):g} s") from None
                     if not chunk:
                         break
                     received += len(chunk)

@@ -265,6 +265,52 @@ def test_a_trickling_server_is_given_up_at_the_deadline(served: Path) -> None:
     assert time.monotonic() - started < 6
 
 
+def fall_silent(after: float, released: threading.Event) -> Route:
+    """A body that trickles for ``after`` seconds, then nothing until ``released`` is set."""
+
+    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
+        handler.send_response(200)
+        handler.end_headers()
+        ends = time.monotonic() + after
+        try:
+            while time.monotonic() < ends:
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+                time.sleep(0.1)
+            released.wait(60)
+        except OSError:
+            pass
+
+    return route
+
+
+def test_a_read_never_waits_past_the_deadline_of_the_load(served: Path) -> None:
+    # the server goes silent near the deadline: the read then waiting is given the time
+    # left, not the whole stall allowance the connection was opened with
+    released = threading.Event()
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/platforms.csv"] = fall_silent(1.0, released)
+        started = time.monotonic()
+        try:
+            with pytest.raises(pipeline.LoadError, match="did not arrive before the load's deadline"):
+                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=3)
+        finally:
+            released.set()
+    assert time.monotonic() - started < 20  # a bound against hanging, not a measure of speed
+
+
+def test_a_server_silent_for_the_stall_allowance_is_given_up(served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch, "STALL", 0.5)
+    released = threading.Event()
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/platforms.csv"] = fall_silent(0.2, released)
+        try:
+            with pytest.raises(pipeline.LoadError, match=r"the server sent nothing for 0\.5 s"):
+                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=60)
+        finally:
+            released.set()
+
+
 @pytest.mark.parametrize("source", ["file:///etc/passwd", "ftp://127.0.0.1/x/", "data:,{}"])
 def test_other_schemes_are_refused(source: str) -> None:
     with pytest.raises(pipeline.LoadError, match="URLs are not loaded"):
