@@ -8,6 +8,7 @@ folder), so the working copy is untouched and nothing leaves the machine.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import re
 import subprocess
@@ -107,3 +108,30 @@ def files_at(root: str | Path, ref: str) -> Iterator[Path]:
             members = [m for m in archive.getmembers() if m.isfile() or m.isdir()]
             archive.extractall(dest, members=members, filter="data")
         yield dest / inner if inner else dest
+
+
+def differ_from_commit(root: str | Path, contents: dict[str, bytes]) -> list[str]:
+    """The paths (relative to ``root``) whose given bytes are not the ones the last commit
+    holds; empty outside a git repository. Each file is judged as git would store it."""
+    if not contents or not in_repository(root):
+        return []
+    where = _directory(root)
+    listed = _git(where, "ls-tree", "-z", "HEAD", "--", *contents).stdout.decode("utf-8", "replace")
+    committed = {}
+    for entry in filter(None, listed.split("\0")):
+        meta, _, path = entry.partition("\t")
+        committed[path] = meta.split()[2]
+    differ = []
+    for path, content in contents.items():
+        blob = committed.get(path)
+        if blob is None:
+            differ.append(path)
+        elif hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest() != blob:
+            # line-ending conversion or a filter may store other bytes: ask git itself
+            hashed = subprocess.run(
+                ["git", "-C", str(where), "hash-object", f"--path={path}", "--stdin"],
+                input=content, capture_output=True, check=False,
+            )
+            if hashed.stdout.decode().strip() != blob:
+                differ.append(path)
+    return sorted(differ)

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 from .errors import ReleaseError, not_valid
 from .files import file_sha256, read_regular, zip_members
 from .fmt import plan
+from .history import differ_from_commit
 from .package import Package, descriptor_path, load_package, path_problem, resolve_inside
 from .schema import boolean_values
 from .tables import Table, release_tables
@@ -183,6 +184,7 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     _, problems = plan(package, tables)  # the tables validated, not a second read
     if problems:
         raise ReleaseError(not_valid(problems), problems)
+    _refuse_changed_since_commit(package, tables, changes)
     files: dict[str, bytes] = {}
     resources: list[dict] = []
     tables = release_tables(package, frames)
@@ -227,6 +229,22 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     return files
 
 
+def _refuse_changed_since_commit(package: Package, tables: dict, changes: str) -> None:
+    """In a git work tree, the bytes validated and the notes read must be the commit's: a
+    file changed after the check for uncommitted changes would otherwise be released (or
+    quoted as the notes) as if committed."""
+    root = package.root.resolve()
+    read = {str(r.file.relative_to(root)): tables[r.name].data for r in package.resources if r.name in tables}
+    read[CHANGES] = changes.encode("utf-8")
+    changed = differ_from_commit(root, {path: data for path, data in read.items() if data is not None})
+    if changed:
+        more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+        raise ReleaseError(
+            f"{changed[0]}{more} changed while the release was being built: a release is built from a "
+            "commit; nothing was written, build again once the tree is committed"
+        )
+
+
 def check_layout(names: list[str], version: str) -> None:
     """A release is one flat folder: every name a plain file name, none twice, none that the
     checksums or the archive take."""
@@ -264,7 +282,7 @@ def release_notes(root: Path, version: str) -> str:
     from .changelog import entry
 
     try:
-        text = (root / CHANGES).read_text(encoding="utf-8")
+        text = (root / CHANGES).read_bytes().decode("utf-8")  # as committed: no newline translated
     except FileNotFoundError:
         text = ""
     except (OSError, UnicodeDecodeError) as exc:

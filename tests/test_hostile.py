@@ -580,6 +580,35 @@ def test_release_publishes_the_bytes_it_validated(
     assert (release / "features.csv").read_bytes() == validated
 
 
+@pytest.mark.parametrize("victim", ["CHANGELOG.md", "data/features.csv"])
+def test_release_notes_and_data_are_the_commits_even_when_edited_mid_build(
+    package: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, victim: str
+) -> None:
+    from workflow import git
+
+    import pipeline.publish as publish
+
+    root = package.parent
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "package")
+    assert build(package, out=tmp_path / "clean").name == "0.1.0"  # the commit itself releases
+    committed = (root / victim).read_bytes()
+    edited = committed.replace(b"alpha,job-listings,", b"alpha,job-listings,edited")
+    edited = edited if victim.endswith(".csv") else committed + b"\nA line nobody reviewed.\n"
+    assert edited != committed
+    checked = publish.check_committed
+
+    def then_edited(*args: object) -> None:  # the file changes once the tree was found committed
+        checked(*args)
+        (root / victim).write_bytes(edited)
+
+    monkeypatch.setattr(publish, "check_committed", then_edited)
+    with pytest.raises(pipeline.ReleaseError, match=f"{victim} changed while the release was being built"):
+        build(package, out=tmp_path / "dist")
+    assert not (tmp_path / "dist" / "0.1.0").exists()
+
+
 def test_release_removes_a_staging_folder_left_by_a_killed_build(package: Path, tmp_path: Path) -> None:
     from pipeline.publish import STAGING
 
