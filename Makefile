@@ -51,7 +51,7 @@ fmt: install ## Rewrite the CSV files in canonical form
 docs: install ## Regenerate the data dictionary and the codes table from the schemas
 	$(BIN)/python -m pipeline docs datapackage.json
 
-bench: install ## Time validation of 1,000,000 synthetic rows against frictionless and pyarrow
+bench: install ## Time validation of 1,000,000 synthetic and 1,000,000 real-like rows against pyarrow and frictionless
 	$(BIN)/python -m pipeline.bench --rows 1000000 --out bench
 
 lock: install ## Rewrite requirements.lock from the installed environment

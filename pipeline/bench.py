@@ -1,19 +1,25 @@
-"""Benchmark: validate a deterministic synthetic package of the project's own schemas.
+"""Benchmark: validate two deterministic packages of the project's own schemas.
 
-``python -m pipeline.bench --rows 1000000`` writes the package, then measures in one run:
-our validator (a fresh process, start-up included, with its peak memory), ``frictionless
-validate`` on the same package, and pyarrow's raw CSV read of the same files as the floor.
+``python -m pipeline.bench --rows 1000000`` writes a synthetic package (short generated
+cells) and a realistic one (the real rows of ``data/`` repeated as whole copies, keys made
+unique per copy: long notes, Chinese text, URLs), each of about that many rows, then
+measures for each in one run: our validator (fresh processes, start-up included, the
+median, with CPU time and peak memory), the time of each phase of one more validation,
+and pyarrow's raw CSV read of the same files, the floor. ``frictionless validate`` is
+timed beside ours on smaller packages of both kinds (``--frictionless-rows``).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
-import resource
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -181,18 +187,190 @@ def write_package(rows: int, target: Path) -> Path:
     return target / "datapackage.json"
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _key_fields(schemas: dict[str, dict]) -> dict[str, set[str]]:
+    """Per resource, the fields that hold keys: single-field primary keys, foreign keys and
+    the fields they refer to (a composite key is unique through its foreign-key field)."""
+    keyed: dict[str, set[str]] = {name: set() for name in schemas}
+    for name, schema in schemas.items():
+        pk = schema.get("primaryKey", [])
+        pk = [pk] if isinstance(pk, str) else pk
+        if len(pk) == 1:
+            keyed[name].add(pk[0])
+        for fk in schema.get("foreignKeys", []):
+            fields = fk["fields"] if isinstance(fk["fields"], list) else [fk["fields"]]
+            reference = fk["reference"]
+            target = reference.get("resource") or name
+            refs = reference["fields"] if isinstance(reference["fields"], list) else [reference["fields"]]
+            keyed[name].update(fields)
+            keyed[target].update(refs)
+    for name, schema in schemas.items():
+        pk = schema.get("primaryKey", [])
+        pk = [pk] if isinstance(pk, str) else pk
+        if pk and not set(pk) & keyed[name]:
+            raise ValueError(f"{name}: no field of its primary key can be made unique per copy")
+    return keyed
 
 
-def _run(command: list[str]) -> tuple[float, float, int, str]:
-    """Wall time, CPU time, exit code and the last output line of a command in a fresh process."""
-    start, cpu = time.perf_counter(), _cpu()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
-    elapsed, used = time.perf_counter() - start, _cpu() - cpu
-    lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
-    return elapsed, used, result.returncode, lines[-1] if lines else ""
+def realistic_tables(rows: int, root: Path = ROOT) -> tuple[dict[str, tuple[list[str], list[list[str]]]], int]:
+    """The real package's rows repeated as whole copies until about ``rows`` rows, and the
+    number of copies. Each copy's key cells start with its own prefix (``r0001-``) and each
+    unique URL gets the copy as a fragment, so keys stay unique and every foreign key points
+    inside its copy; the prefix is of fixed width, so the rows stay sorted by primary key."""
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    schemas, real = {}, {}
+    for entry in descriptor["resources"]:
+        name = entry["name"]
+        schemas[name] = json.loads((root / entry["schema"]).read_text(encoding="utf-8"))
+        with (root / entry["path"]).open(encoding="utf-8", newline="") as stream:
+            header, *body = list(csv.reader(stream))
+        real[name] = (header, body)
+    keyed = _key_fields(schemas)
+    copies = max(1, round(rows / max(1, sum(len(body) for _, body in real.values()))))
+    width = len(str(copies))
+    tables = {}
+    for name, (header, body) in real.items():
+        specs = {f["name"]: f for f in schemas[name]["fields"]}
+        keys = [i for i, c in enumerate(header) if c in keyed[name]]
+        urls = [
+            i
+            for i, c in enumerate(header)
+            if c not in keyed[name] and specs.get(c, {}).get("constraints", {}).get("unique")
+        ]
+        out = []
+        for copy in range(1, copies + 1):
+            prefix = f"r{copy:0{width}d}-"
+            fragment = f"#r{copy:0{width}d}"
+            for row in body:
+                new = list(row)
+                for i in keys:
+                    if new[i]:
+                        new[i] = prefix + new[i]
+                for i in urls:
+                    if new[i]:
+                        new[i] += fragment
+                out.append(new)
+        tables[name] = (header, out)
+    return tables, copies
+
+
+def write_realistic(rows: int, target: Path) -> tuple[Path, int]:
+    """The realistic package beside copies of the real descriptor and schemas."""
+    if target.exists():
+        shutil.rmtree(target)
+    (target / "data").mkdir(parents=True)
+    shutil.copy(ROOT / "datapackage.json", target / "datapackage.json")
+    shutil.copytree(ROOT / "schemas", target / "schemas")
+    tables, copies = realistic_tables(rows)
+    for name, (header, body) in tables.items():
+        (target / "data" / f"{name}.csv").write_bytes(canonical_csv(header, body))
+    return target / "datapackage.json", copies
+
+
+def _run(command: list[str]) -> tuple[float, float, float, int, str]:
+    """Wall time, CPU time, peak memory (MB), exit code and the last output line of a command
+    in a fresh process."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        lines = out.read().decode("utf-8", "replace").strip().splitlines()
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, cpu, usage.ru_maxrss / 1024, child.returncode, lines[-1] if lines else ""
+
+
+def _floor(files: list[Path], repeat: int = 3) -> float:
+    """pyarrow's raw read of the files (every cell a string, its own threads): the median."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for file in files:
+            pacsv.read_csv(file)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def phases(descriptor: Path) -> dict[str, list[float]]:
+    """One validation in this process with its phases recorded: {phase: [wall s, CPU s]}."""
+    from . import phases as recorder
+    from .validation import validate
+
+    with recorder.recording() as totals:
+        validate(descriptor)
+    return dict(totals)
+
+
+def _validator(descriptor: Path) -> list[str]:
+    return [sys.executable, "-m", "pipeline", "validate", str(descriptor)]
+
+
+def _describe(files: list[Path]) -> tuple[int, float]:
+    rows = sum(max(0, f.read_bytes().count(b"\n") - 1) for f in files)
+    return rows, sum(f.stat().st_size for f in files) / 1e6
+
+
+PHASE_ORDER = ["descriptor", "imports", "reading", "parsing", "cell checks", "keys", "rules", "report"]
+
+
+def measure(kind: str, descriptor: Path, repeat: int) -> dict:
+    """Time our validator (fresh processes, the median), its phases and pyarrow's floor."""
+    files = sorted((descriptor.parent / "data").glob("*.csv"))
+    rows, size = _describe(files)
+    print(f"\n{kind} package: {rows:,} rows in {len(files)} files, {size:.0f} MB")
+    floor = _floor(files)
+    # A shared machine's timings drift from run to run: several fresh runs, the median reported.
+    runs = [_run(_validator(descriptor)) for _ in range(max(1, repeat))]
+    walls = sorted(run[0] for run in runs)
+    ours, cpu = statistics.median(walls), statistics.median(run[1] for run in runs)
+    peak = max(run[2] for run in runs)
+    code, last = runs[-1][3], runs[-1][4]
+    if code != 0:
+        print(f"our validator did not pass the {kind} package: {last}")
+    spread = f"  (median of {len(walls)}: {walls[0]:.2f} to {walls[-1]:.2f} s)" if len(walls) > 1 else ""
+    print(f"pipeline validate      {ours:7.2f} s  cpu {cpu:6.2f} s  peak {peak:,.0f} MB  ({last}){spread}")
+    print(f"pyarrow read (floor)   {floor:7.2f} s  (ratio {ours / floor:.1f}x)")
+    split = json.loads(_run_json([sys.executable, "-m", "pipeline.bench", "--phases-of", str(descriptor)]))
+    names = [n for n in PHASE_ORDER if n in split] + sorted(set(split) - set(PHASE_ORDER))
+    print("phases (one more run; seconds summed over threads, wall / CPU):")
+    print("  " + "  ".join(f"{n} {split[n][0]:.2f}/{split[n][1]:.2f}" for n in names))
+    return {
+        "rows": rows,
+        "megabytes": round(size, 1),
+        "pipeline_validate_s": round(ours, 2),
+        "pipeline_validate_runs_s": [round(w, 2) for w in walls],
+        "pipeline_cpu_s": round(cpu, 2),
+        "pipeline_peak_mb": round(peak),
+        "pyarrow_read_s": round(floor, 2),
+        "ratio_to_pyarrow": round(ours / floor, 1),
+        "phases_s": {n: [round(v, 3) for v in split[n]] for n in names},
+    }
+
+
+def _run_json(command: list[str]) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=True)
+    return result.stdout
+
+
+def versus_frictionless(kind: str, descriptor: Path) -> dict:
+    """``frictionless validate`` and ours on the same (smaller) package, in the same run."""
+    files = sorted((descriptor.parent / "data").glob("*.csv"))
+    rows, size = _describe(files)
+    binary = Path(sys.executable).with_name("frictionless")
+    ours = statistics.median(_run(_validator(descriptor))[0] for _ in range(3))
+    theirs, theirs_cpu, _, code_theirs, _ = _run([str(binary), "validate", str(descriptor)])
+    verdict = "valid" if code_theirs == 0 else f"exit {code_theirs}"
+    print(f"{kind} package of {rows:,} rows ({size:.0f} MB):")
+    print(f"  frictionless validate  {theirs:7.2f} s  cpu {theirs_cpu:6.2f} s  ({verdict})")
+    print(f"  pipeline validate      {ours:7.2f} s  (median of 3): {theirs / ours:.1f}x faster")
+    return {
+        "rows": rows,
+        "frictionless_validate_s": round(theirs, 2),
+        "frictionless_cpu_s": round(theirs_cpu, 2),
+        "pipeline_validate_s": round(ours, 2),
+        "speedup": round(theirs / ours, 1),
+    }
 
 
 def main() -> None:
@@ -200,50 +378,28 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=ROOT / "bench")
     parser.add_argument("--skip-frictionless", action="store_true")
+    parser.add_argument(
+        "--frictionless-rows", type=int, default=100_000, help="the size of the packages frictionless is timed on"
+    )
     parser.add_argument("--repeat", type=int, default=5, help="runs of our validator; the median is reported")
+    parser.add_argument("--phases-of", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.phases_of:
+        print(json.dumps(phases(args.phases_of)))
+        return
 
-    descriptor = write_package(args.rows, args.out / "package")
-    files = sorted((args.out / "package" / "data").glob("*.csv"))
-    total = sum(max(0, f.read_bytes().count(b"\n") - 1) for f in files)
-    size = sum(f.stat().st_size for f in files) / 1e6
-    print(f"synthetic package: {total:,} rows in {len(files)} files, {size:.0f} MB")
-
-    start = time.perf_counter()
-    for file in files:
-        pacsv.read_csv(file)
-    floor = time.perf_counter() - start
-
-    # A shared machine's timings drift from run to run: several fresh runs, the median reported.
-    runs = [_run([sys.executable, "-m", "pipeline", "validate", str(descriptor)]) for _ in range(max(1, args.repeat))]
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    walls = sorted(run[0] for run in runs)
-    ours, ours_cpu = statistics.median(walls), statistics.median(run[1] for run in runs)
-    code, last = runs[-1][2], runs[-1][3]
-    if code != 0:
-        print(f"our validator did not pass the synthetic package: {last}")
-    results = {
-        "rows": total,
-        "megabytes": round(size, 1),
-        "pipeline_validate_s": round(ours, 2),
-        "pipeline_validate_runs_s": [round(w, 2) for w in walls],
-        "pipeline_peak_mb": round(peak),
-        "pyarrow_read_s": round(floor, 2),
+    packages = {
+        "synthetic": lambda rows, target: write_package(rows, target),
+        "realistic": lambda rows, target: write_realistic(rows, target)[0],
     }
-    spread = f"  (median of {len(walls)}: {walls[0]:.2f} to {walls[-1]:.2f} s)" if len(walls) > 1 else ""
-    print(f"pipeline validate      {ours:7.2f} s  cpu {ours_cpu:6.2f} s  peak {peak:,.0f} MB  ({last}){spread}")
-    print(f"pyarrow read (floor)   {floor:7.2f} s")
+    results: dict[str, dict] = {}
+    for kind, write in packages.items():
+        results[kind] = measure(kind, write(args.rows, args.out / kind), args.repeat)
     if not args.skip_frictionless:
-        binary = Path(sys.executable).with_name("frictionless")
-        theirs, theirs_cpu, code_theirs, _ = _run([str(binary), "validate", str(descriptor)])
-        results |= {
-            "frictionless_validate_s": round(theirs, 2),
-            "frictionless_cpu_s": round(theirs_cpu, 2),
-            "speedup": round(theirs / ours, 1),
-        }
-        verdict = "valid" if code_theirs == 0 else f"exit {code_theirs}"
-        print(f"frictionless validate  {theirs:7.2f} s  cpu {theirs_cpu:6.2f} s  ({verdict})")
-        print(f"speed-up over frictionless: {theirs / ours:.1f}x")
+        print()
+        for kind, write in packages.items():
+            small = write(args.frictionless_rows, args.out / f"{kind}-small")
+            results[kind]["frictionless"] = versus_frictionless(kind, small)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 

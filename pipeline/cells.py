@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .package import Resource
+from .phases import phase
 from .read import RawTable
 from .schema import comparable, lexically_valid, to_arrow
 
@@ -64,15 +65,18 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
         same text; -1 where none does or the cell is empty."""
         index = (resource, column, target, key)
         if index not in self._positions:  # checks run in threads: at worst this is done twice
-            cells, keys = self[resource].get(column), self[target].get(key)
-            if cells is None or keys is None:  # a column the header lacks: nothing is found
-                rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
-                self._positions[index] = np.full(rows, -1, np.int64)
-            else:
-                mine, theirs = same_type(cells.key(), keys.key())
-                found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
-                self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+            with phase("keys"):
+                self._positions[index] = self._look_up(resource, column, target, key)
         return self._positions[index]
+
+    def _look_up(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
+        cells, keys = self[resource].get(column), self[target].get(key)
+        if cells is None or keys is None:  # a column the header lacks: nothing is found
+            rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
+            return np.full(rows, -1, np.int64)
+        mine, theirs = same_type(cells.key(), keys.key())
+        found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
+        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
 
 
 def same_type(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:

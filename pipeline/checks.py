@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from .cells import Cells, ParsedPackage, same_type
 from .package import Resource
+from .phases import phase
 from .schema import (
     FORMAT_EXPECTED,
     FORMATS,
@@ -248,6 +249,10 @@ def _foreign_key(own: list[Cells], target: list[Cells] | None, positions: Callab
     shared look-up. A key cell that is missing or not of its type is not looked up."""
 
     def check(frame: pd.DataFrame) -> pd.Series:
+        with phase("keys"):
+            return _check(frame)
+
+    def _check(frame: pd.DataFrame) -> pd.Series:
         present = np.ones(len(frame), bool)
         for cells in own:
             present &= cells.key().is_valid().to_numpy(zero_copy_only=False)
@@ -278,7 +283,8 @@ def repeated(cells: list[Cells]) -> np.ndarray:
 
 def _unique_rows(cells: list[Cells]) -> Callable:
     def check(frame: pd.DataFrame) -> pd.Series:
-        return pd.Series(~repeated(cells), index=frame.index)
+        with phase("keys"):
+            return pd.Series(~repeated(cells), index=frame.index)
 
     return check
 
@@ -287,6 +293,10 @@ def _sorted(fields: list[str], cells: dict[str, Cells]) -> Callable:
     """True on rows that do not sort before the row above them (by primary key)."""
 
     def check(frame: pd.DataFrame) -> pd.Series:
+        with phase("keys"):
+            return _check(frame)
+
+    def _check(frame: pd.DataFrame) -> pd.Series:
         n = len(frame)
         ok = np.ones(n, bool)
         if n < 2:

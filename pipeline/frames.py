@@ -18,6 +18,7 @@ import pyarrow as pa
 from .cells import Cells, ParsedPackage, ParsedTable, key_codes
 from .checks import Finding, arrow_of, resource_schema
 from .package import Package, Resource
+from .phases import phase
 from .read import RawTable
 from .report import Problem
 from .rules import Frames, rule_set
@@ -85,6 +86,13 @@ def check_cells(
     resource: Resource, frames: dict[str, pd.DataFrame], parsed: ParsedPackage, table: RawTable
 ) -> list[Problem]:
     """Every cell against its field, and the keys, through one pandera schema per resource."""
+    with phase("cell checks"):
+        return _check_cells(resource, frames, parsed, table)
+
+
+def _check_cells(
+    resource: Resource, frames: dict[str, pd.DataFrame], parsed: ParsedPackage, table: RawTable
+) -> list[Problem]:
     frame = frames[resource.name]
     schema, findings = resource_schema(resource, frame, frames, table.nfc, parsed, table.suspects)
     try:
@@ -177,9 +185,14 @@ def rule_jobs(
     absent = frozenset(
         (r.name, name) for r in package.resources for name in r.field_names if name not in parsed[r.name]
     )
-    typed = Frames(rule_frames(package, frames, parsed), _source_references(package), parsed, absent)
+    with phase("rules"):
+        typed = Frames(rule_frames(package, frames, parsed), _source_references(package), parsed, absent)
 
     def run(resource: Resource) -> list[Problem]:
+        with phase("rules"):
+            return _run(resource)
+
+    def _run(resource: Resource) -> list[Problem]:
         checks, findings = [], {}
         for index, rule in enumerate(r for r in rules if r.resource == resource.name):
             name = f"{rule.code}#{index}"

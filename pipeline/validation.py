@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from .cells import ParsedPackage, ParsedTable, parse_table
 from .package import Package, Resource, load_package
+from .phases import phase
 from .read import RawTable, read_table
 from .report import Problem, Report
 
@@ -33,11 +34,13 @@ SWITCH_INTERVAL = 0.0001  # seconds; Python's default is 0.005
 
 def validate(descriptor: str | Path = "datapackage.json") -> Report:
     """Check a whole package and return every problem found."""
-    package, problems = load_package(descriptor)
+    with phase("descriptor"):
+        package, problems = load_package(descriptor)
     if package is None:
         return Report(problems).sorted()
     _, more = read_package(package)
-    return Report(root_causes(package, problems + more)).sorted()
+    with phase("report"):
+        return Report(root_causes(package, problems + more)).sorted()
 
 
 _CELL_CODES = {
@@ -106,12 +109,14 @@ def _read_and_parse(
     resource: Resource, keep: bool = False
 ) -> tuple[RawTable | None, ParsedTable | None, list[Problem]]:
     """Read one file and parse its columns: numpy and pyarrow only."""
-    table, problems = read_table(resource.file, resource.path, len(resource.fields), keep)
-    if table is None:
-        return None, None, problems
-    problems += check_integrity(resource)
-    problems += check_header(resource, table.header)
-    return table, parse_table(resource, table), problems
+    with phase("reading"):
+        table, problems = read_table(resource.file, resource.path, len(resource.fields), keep)
+        if table is None:
+            return None, None, problems
+        problems += check_integrity(resource)
+        problems += check_header(resource, table.header)
+    with phase("parsing"):
+        return table, parse_table(resource, table), problems
 
 
 def check_integrity(resource: Resource) -> list[Problem]:
@@ -185,7 +190,8 @@ def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[d
         # pandera take most of a second to load).
         order = sorted(package.resources, key=_size, reverse=True)
         reading = pool.map(partial(_read_and_parse, keep=kept is not None), order)
-        from . import frames as f
+        with phase("imports"):
+            from . import frames as f
 
         done = dict(zip([r.name for r in order], reading, strict=True))
 
@@ -201,7 +207,8 @@ def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[d
                 parsed.columns[resource.name] = columns.positions
                 if kept is not None:
                     kept[resource.name] = table
-                frames[resource.name], blank = f.frame_of(resource, columns)
+                with phase("parsing"):
+                    frames[resource.name], blank = f.frame_of(resource, columns)
                 problems += blank
         readable = [r for r in package.resources if r.name in frames]
         # The cell checks and the rules (which need every file) share the pool, longest first.
