@@ -9,6 +9,7 @@ done once, in whichever thread comes first).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,7 +48,12 @@ class Cells:
         """The logical values cells are compared by (keys, enums, bounds, row order); null where
         a cell is missing or not of its type (that is a type problem, not a key problem)."""
         if self._comparable is None:
-            object.__setattr__(self, "_comparable", comparable(self.typed, self.spec))
+            if pa.types.is_dictionary(self.typed.type) and self.spec.get("type", "string") in ("string", "any"):
+                # a vocabulary's typed values are its text, which every cell present passes as
+                value = self.raw
+            else:
+                value = comparable(self.typed, self.spec)
+            object.__setattr__(self, "_comparable", value)
         return self._comparable
 
 
@@ -55,28 +61,65 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
     """Each resource's parsed columns by name, and the row positions of key values in the
     table they refer to, hashed once and shared by the foreign-key checks and the rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, references: list[tuple[str, str, str, str]] | None = None) -> None:
         super().__init__()
         self.columns: dict[str, dict[str, int]] = {}  # each field's 1-based column in its file
+        # (resource, column, target, key) of each single-field foreign key: the columns that
+        # refer to one key are hashed together with it, once
+        self.references = list(references or [])
         self._positions: dict[tuple[str, str, str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
 
     def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
         """For each cell of ``resource.column``, the row of ``target`` whose ``key`` holds the
         same text; -1 where none does or the cell is empty."""
         index = (resource, column, target, key)
-        if index not in self._positions:  # checks run in threads: at worst this is done twice
-            with phase("keys"):
-                self._positions[index] = self._look_up(resource, column, target, key)
+        if index not in self._positions:
+            with self._lock, phase("keys"):  # the checks run in threads: one of them hashes
+                if index not in self._positions:
+                    self._look_up(index)
         return self._positions[index]
 
-    def _look_up(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
-        cells, keys = self[resource].get(column), self[target].get(key)
-        if cells is None or keys is None:  # a column the header lacks: nothing is found
-            rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
-            return np.full(rows, -1, np.int64)
-        mine, theirs = same_type(cells.key(), keys.key())
-        found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
-        return pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+    def _look_up(self, index: tuple[str, str, str, str]) -> None:
+        """Hash the target key and every column that refers to it (of its type) in one pass:
+        each text is then a number, and a cell's row is the first target row of its number."""
+        resource, _, target, key = index
+        keys = self[target].get(key)
+        group = [r for r in self.references if r[2:] == (target, key) and r != index and r not in self._positions]
+        arrays = []
+        for member in [index, *group]:
+            cells = self.get(member[0], {}).get(member[1])
+            if cells is None or keys is None:  # a column the header lacks: nothing is found
+                if member == index:
+                    rows = len(next(iter(self[resource].values())).raw) if self[resource] else 0
+                    self._positions[index] = np.full(rows, -1, np.int64)
+                continue
+            if cells.key().type != keys.key().type:
+                if member == index:  # keys of two types: compared as one, on their own
+                    mine, theirs = same_type(cells.key(), keys.key())
+                    found = pc.index_in(mine, value_set=theirs, skip_nulls=True)
+                    self._positions[index] = pc.fill_null(found, -1).to_numpy(zero_copy_only=False)
+                continue
+            arrays.append((member, cells.key()))
+        if not arrays:
+            return
+        arrays.insert(0, (None, keys.key()))
+        encoded = pc.dictionary_encode(pa.chunked_array([a for _, a in arrays], keys.key().type)).chunks
+        # the chunks share one dictionary; an empty one is left out, so rows are counted instead
+        codes = np.concatenate([_codes(c) for c in encoded]) if encoded else np.zeros(0, np.int64)
+        size = len(encoded[0].dictionary) if encoded else 0
+        bounds = np.cumsum([0] + [len(a) for _, a in arrays])
+        first = np.full(size + 1, -1, np.int64)  # the last place: a missing cell, found nowhere
+        distinct, at = np.unique(codes[: bounds[1]], return_index=True)
+        first[distinct] = at
+        first[-1] = -1
+        for (member, _), start, end in zip(arrays[1:], bounds[1:-1], bounds[2:], strict=True):
+            self._positions[member] = first[codes[start:end]]
+
+
+def _codes(chunk: pa.DictionaryArray) -> np.ndarray:
+    """The dictionary codes of a chunk, -1 where a cell is missing."""
+    return pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def same_type(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -125,6 +168,18 @@ def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
+def _without(column: pa.Array, missing: pa.Array) -> pa.Array:
+    """The column with its missing cells null: a new validity bitmap over the same text
+    (no copy of the strings)."""
+    keep = pc.fill_null(pc.invert(missing), False)
+    if column.null_count:
+        keep = pc.and_(keep, column.is_valid())
+    if column.offset or keep.offset or keep.null_count or column.type != pa.string():
+        return pc.if_else(missing, pa.scalar(None, column.type), column)
+    _, offsets, data = column.buffers()
+    return pa.Array.from_buffers(pa.string(), len(column), [keep.buffers()[1], offsets, data])
+
+
 def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
     """Name the columns by the schema, turn missing values into nulls, drop blank rows and
     parse every column."""
@@ -135,7 +190,7 @@ def parse_table(resource: Resource, table: RawTable) -> ParsedTable:
         missing = resource.missing_values_of(spec)
         is_missing = pc.equal(column, "") if missing == [""] else pc.is_in(column, pa.array(missing, pa.string()))
         if pc.any(is_missing).as_py():
-            column = pc.if_else(is_missing, pa.scalar(None, pa.string()), column)
+            column = _without(column, is_missing)
         columns[name] = column
     blank = np.ones(table.table.num_rows, bool) if columns else np.zeros(table.table.num_rows, bool)
     for column in columns.values():

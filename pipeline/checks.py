@@ -21,7 +21,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .cells import Cells, ParsedPackage, same_type
+from .cells import Cells, ParsedPackage, key_codes, same_type
 from .package import Resource
 from .phases import phase
 from .schema import (
@@ -273,12 +273,28 @@ def _foreign_key(own: list[Cells], target: list[Cells] | None, positions: Callab
 def repeated(cells: list[Cells]) -> np.ndarray:
     """True on each row whose typed key values all equal those of an earlier row (none missing)."""
     keys = [c.key() for c in cells]
+    if _all_distinct(keys):
+        return np.zeros(len(keys[0]) if keys else 0, bool)
     frame = pd.DataFrame({i: pd.arrays.ArrowExtensionArray(k) for i, k in enumerate(keys)})
     present = np.ones(len(frame), bool)
     for k in keys:
         if k.null_count:
             present &= k.is_valid().to_numpy(zero_copy_only=False)
     return frame.duplicated(keep="first").to_numpy() & present
+
+
+def _all_distinct(keys: list[pa.Array]) -> bool:
+    """Whether no two rows share their key values (rows with a missing value aside), found
+    by hashing alone; floating-point keys, whose NaN and -0.0 Arrow and pandas may hash
+    apart, are left to pandas."""
+    if not keys or any(pa.types.is_floating(k.type) for k in keys):
+        return False
+    if len(keys) == 1:
+        key = keys[0]  # (unique() is several times faster than count_distinct here)
+        return len(pc.unique(key)) - (key.null_count > 0) == len(key) - key.null_count
+    codes = key_codes(keys)
+    present = codes[codes >= 0]
+    return len(np.unique(present)) == len(present)
 
 
 def _unique_rows(cells: list[Cells]) -> Callable:

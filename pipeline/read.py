@@ -39,6 +39,18 @@ class RawTable:
     data: bytes | None = None  # the bytes read, when the caller asked to keep them
 
 
+_CHUNK = 1 << 20  # bytes scanned at a time: the temporary arrays stay small and are reused
+
+
+def _where(buf: np.ndarray, byte: int) -> np.ndarray:
+    """Positions of one byte value, found a chunk at a time: a file-sized temporary array
+    would be fresh memory, zeroed by the system page by page, for every scan."""
+    if buf.size and buf.base is not None and isinstance(buf.base, bytes) and bytes([byte]) not in buf.base:
+        return np.zeros(0, np.int64)
+    found = [np.flatnonzero(buf[start : start + _CHUNK] == byte) + start for start in range(0, len(buf), _CHUNK)]
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
+
+
 def _line_of(newlines: np.ndarray, positions: np.ndarray | int) -> np.ndarray | int:
     """1-based physical line of byte positions, given the positions of every LF."""
     return np.searchsorted(newlines, positions, side="left") + 1
@@ -97,8 +109,8 @@ def read_table(
         return None, problems
 
     buf = np.frombuffer(data, np.uint8)
-    newlines = np.flatnonzero(buf == NL)
-    quotes = np.flatnonzero(buf == QUOTE)
+    newlines = _where(buf, NL)
+    quotes = _where(buf, QUOTE)
     structural = _check_line_endings(buf, newlines, problem) | _check_quotes(buf, newlines, quotes, problem)
     if structural:
         return None, problems
@@ -122,7 +134,8 @@ def read_table(
         problem("blank-label", 1, None, "the first line is empty; expected the header row")
         return None, problems
     if width is not None:
-        first = _cells_per_record(buf, quotes, ends[:1])[0]
+        head = int(ends[0]) + 1  # the header's bytes alone: the rest of the file has no say here
+        first = _cells_per_record(buf[:head], quotes[: np.searchsorted(quotes, head)], ends[:1])[0]
         if first > 2 * width:
             message = (
                 f"the header has {first} cells, far more than the schema's {width} fields; "
@@ -211,12 +224,17 @@ def _non_ascii_runs(data: bytes) -> str | None:
     """The file's non-ASCII runs of bytes, each with the ASCII byte before it, decoded; None
     when they are not valid UTF-8. Invalid UTF-8 lies only in such runs, and normalization
     only joins a character to the one before it, so the file is valid UTF-8 and in NFC
-    exactly when this text is (no composition ends on an ASCII character)."""
+    exactly when this text is (no composition ends on an ASCII character). The bytes are
+    gathered a chunk at a time (each chunk with the byte after it)."""
     buf = np.frombuffer(data, np.uint8)
-    keep = buf >= 0x80
-    keep[:-1] |= keep[1:]
+    pieces = []
+    for start in range(0, len(buf), _CHUNK):
+        part = buf[start : start + _CHUNK + 1]
+        keep = part >= 0x80
+        keep[:-1] |= keep[1:]
+        pieces.append(part[: _CHUNK][keep[: _CHUNK]].tobytes())
     try:
-        return buf[keep].tobytes().decode("utf-8")
+        return b"".join(pieces).decode("utf-8")
     except UnicodeDecodeError:
         return None
 
@@ -226,6 +244,8 @@ def _non_ascii_runs(data: bytes) -> str | None:
 _WIDE_SPACES = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
 _WIDE_LEADS = bytes(sorted({w[0] for w in _WIDE_SPACES}))
 _WIDE_CODES = np.array(sorted(int.from_bytes(w.ljust(3, b"\0"), "big") for w in _WIDE_SPACES), np.int64)
+_WIDE_PAIRS = np.zeros((256, 256), bool)  # the first two bytes of each
+_WIDE_PAIRS[[w[0] for w in _WIDE_SPACES], [w[1] for w in _WIDE_SPACES]] = True
 
 
 # One class bit per byte value, so that a single table lookup classifies a whole chunk.
@@ -243,6 +263,11 @@ def _has_wide_space(buf: np.ndarray, leads: np.ndarray) -> bool:
     if not len(leads):
         return False
     n = len(buf)
+    # Chinese text is full of lead bytes (punctuation starts with E3 or EF): only those
+    # followed by the second byte of some white space are looked at closely.
+    leads = leads[_WIDE_PAIRS[buf[leads], buf[np.minimum(leads + 1, n - 1)]]]
+    if not len(leads):
+        return False
 
     def at(k: int) -> np.ndarray:  # the byte k after each lead, 0 past the end
         where = leads + k
@@ -251,9 +276,6 @@ def _has_wide_space(buf: np.ndarray, leads: np.ndarray) -> bool:
     three = (at(0) << 16) | (at(1) << 8) | at(2)
     two = three & ~0xFF
     return bool(np.isin(three, _WIDE_CODES).any() or np.isin(two, _WIDE_CODES).any())
-
-
-_CHUNK = 1 << 20
 
 
 def hygiene_suspects(buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
@@ -307,7 +329,7 @@ def hygiene_suspects(buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) 
 
 
 def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    commas = np.flatnonzero(buf == COMMA)
+    commas = _where(buf, COMMA)
     if len(quotes):
         commas = commas[(np.searchsorted(quotes, commas) % 2) == 0]
     record = np.searchsorted(ends, commas, side="left")
@@ -316,7 +338,7 @@ def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> 
 
 def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, problem) -> bool:
     """Report CRLF and lone CR; a lone CR makes the structure ambiguous."""
-    returns = np.flatnonzero(buf == CR)
+    returns = _where(buf, CR)
     if not len(returns):
         return False
     before_lf = returns[(returns + 1 < len(buf))]
@@ -412,12 +434,14 @@ def _parse(
     data: bytes, body: int, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int
 ) -> pa.Table:
     """Every record from byte ``body`` on (the header, even one spanning lines, lies before
-    it) as string columns; ragged rows go to ``skip``. The blocks pyarrow reads are made to
-    hold the longest record (its default is 1 MiB)."""
-    block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
+    it) as string columns; ragged rows go to ``skip``. The file is one block (up to 2 GiB;
+    pyarrow's default is 1 MiB), so each column is one chunk that the checks use without a
+    copy; pyarrow's own threads, which would parse blocks side by side, are not used: the
+    files are read side by side already, and those threads cost twice the processor time."""
+    block = min(max(_BLOCK, 2 * longest + 2, len(data) - body + 1), _MAX_BLOCK)
     return pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)[body:]),
-        read_options=pacsv.ReadOptions(column_names=names, block_size=block),
+        read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
         ),

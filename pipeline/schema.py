@@ -182,7 +182,10 @@ def to_arrow(arr: pa.Array, spec: dict, valid: pa.Array | None = None) -> pa.Arr
     kind = spec.get("type", "string")
     if valid is None:
         valid = lexically_valid(arr, spec)
-    clean = pc.if_else(pc.fill_null(valid, False), arr, pa.scalar(None, pa.string()))
+    if pc.any(pc.invert(pc.fill_null(valid, True))).as_py():
+        clean = pc.if_else(pc.fill_null(valid, False), arr, pa.scalar(None, pa.string()))
+    else:  # every cell present is valid: no copy
+        clean = arr
     target = arrow_type(spec)
     if kind == "boolean":
         true, _ = boolean_values(spec)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 PRECISIONS = ("year", "month", "day")
 _LENGTHS = (4, 7, 10)  # characters of YYYY, YYYY-MM and YYYY-MM-DD, in the order of PRECISIONS
@@ -89,8 +90,10 @@ def spans(values: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, pa.Array, pa.Ar
 
 def day_keys(values: pa.Array | pa.ChunkedArray, last: bool = False) -> np.ndarray:
     """The first (or last) day of each partial date as a float (NaN where missing), for the
-    rules' comparisons: a comparison with a missing day is false."""
-    first, final, precision = day_numbers(values)
-    keys = (final if last else first).astype(np.float64)
-    keys[precision < 0] = np.nan
-    return keys
+    rules' comparisons: a comparison with a missing day is false. Dates repeat, so each
+    distinct one is read once."""
+    encoded = pc.dictionary_encode(_text(values))
+    first, final, precision = day_numbers(encoded.dictionary)
+    keys = np.append((final if last else first).astype(np.float64), np.nan)  # the last: missing
+    keys[:-1][precision < 0] = np.nan
+    return keys[pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)]

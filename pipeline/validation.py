@@ -198,7 +198,9 @@ def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[d
         problems: list[Problem] = []
         tables: dict[str, RawTable] = {}
         frames: dict[str, pd.DataFrame] = {}
-        parsed = ParsedPackage()
+        parsed = ParsedPackage(
+            [(r.name, f[0], t, k[0]) for r in package.resources for f, t, k in r.foreign_keys() if len(f) == 1]
+        )
         for resource in package.resources:
             table, columns, found = done[resource.name]
             problems += found
