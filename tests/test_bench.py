@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 from pipeline import phases
 from pipeline.bench import realistic_tables, write_realistic
 from pipeline.validation import validate
@@ -41,6 +43,7 @@ def test_realistic_package_is_deterministic(tmp_path: Path) -> None:
         assert file.read_bytes() == (second.parent / "data" / file.name).read_bytes()
 
 
+@pytest.mark.fixtures_only
 def test_phases_are_recorded_only_while_asked(package: Path) -> None:
     with phases.recording() as totals:
         validate(package)
