@@ -6,11 +6,19 @@ STAMP := $(VENV)/.installed
 VALIDATE = $(BIN)/python -m pipeline validate datapackage.json
 VERSION = $(shell $(BIN)/python -c "import json; print(json.load(open('datapackage.json'))['version'])")
 
+# $(call reported,COMMAND,GOAL): run a command whose own output ends with what went wrong (a
+# report and its count). When it fails under a plain `make GOAL`, the command's words stay the
+# last ones printed: make is ended with SIGPIPE, which shells do not announce, rather than left
+# to add its "make: *** [...] Error 1" line; the exit status stays non-zero (141). From another
+# make or with other goals, the failure is make's usual one.
+reported = @$(1) || { status=$$?; \
+	if [ "$(MAKELEVEL)" = 0 ] && [ "$(MAKECMDGOALS)" = $(2) ]; then kill -PIPE $$PPID; fi; exit $$status; }
+
 .DEFAULT_GOAL := help
-.PHONY: help install validate test lint bump release verify version fmt docs bench clean lock
+.PHONY: help install validate test lint bump release verify version fmt fmt-check docs bench clean lock
 
 help: ## List the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
@@ -23,7 +31,7 @@ $(STAMP): requirements.lock
 	@touch $(STAMP)
 
 validate: install ## Check the data package; errors name file, line and column
-	$(VALIDATE)
+	$(call reported,$(VALIDATE),validate)
 
 lint: install ## Run ruff over the code and tests
 	$(BIN)/ruff check pipeline tests
@@ -46,7 +54,10 @@ version: ## Print the version in datapackage.json
 	@$(PYTHON) -c "import json; print(json.load(open('datapackage.json'))['version'])"
 
 fmt: install ## Rewrite the CSV files in canonical form
-	$(BIN)/python -m pipeline fmt datapackage.json
+	$(call reported,$(BIN)/python -m pipeline fmt datapackage.json,fmt)
+
+fmt-check: install ## List the CSV files fmt would change, writing nothing (exit 1 if any)
+	$(call reported,$(BIN)/python -m pipeline fmt datapackage.json --check,fmt-check)
 
 docs: install ## Regenerate the data dictionary and the codes table from the schemas
 	$(BIN)/python -m pipeline docs datapackage.json

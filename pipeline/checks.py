@@ -163,7 +163,7 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
                 "whitespace",
                 _vector(lambda a: pc.invert(pc.match_substring_regex(a, _WS_PATTERN))),
                 "whitespace",
-                "the cell starts or ends with white space; expected it trimmed",
+                "the cell starts or ends with white space; expected it trimmed (run make fmt)",
             )
             add(
                 "control",
@@ -180,7 +180,7 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
                     "expected another first character",
                 )
         if not nfc:
-            add("nfc", _is_nfc, "unicode-normalization", "the text is not in Unicode NFC; expected NFC (run fmt)")
+            add("nfc", _is_nfc, "unicode-normalization", "the text is not in Unicode NFC; expected NFC (run make fmt)")
     if kind not in ("string", "any") or spec.get("partialDate"):
         add("type", _vector(lambda _raw: cells.valid), "type-error", f"expected {expected(spec)}")
     fmt = spec.get("format", "default")
@@ -375,7 +375,9 @@ def resource_schema(
         )
         frame_checks.append(pdr.Check(_sorted(pk, cells), name="row-order"))
         findings[(None, "row-order")] = Finding(
-            "row-order", f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)}", pk[0]
+            "row-order",
+            f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)} (run make fmt)",
+            pk[0],
         )
     for key in resource.schema.get("uniqueKeys", []):
         fields = [key] if isinstance(key, str) else list(key)

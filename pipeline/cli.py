@@ -119,17 +119,20 @@ def validate(
 
 @app.command()
 @expected_failures("fmt failed")
-def fmt(descriptor: Descriptor = Path("datapackage.json")) -> None:
-    """Rewrite the CSV files in canonical form (sorted, trimmed, NFC, LF, minimal quoting)."""
-    from .fmt import format_package
+def fmt(
+    descriptor: Descriptor = Path("datapackage.json"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; list the files fmt would change and exit 1 if any.")
+    ] = False,
+) -> None:
+    """Rewrite the CSV files in canonical form (sorted, trimmed, NFC, LF, minimal quoting,
+    canonical numbers and booleans). A file that cannot be read with confidence is left as it
+    is, with the reason; the others are formatted all the same."""
+    from .fmt import describe, format_package
 
-    changed, problems = format_package(descriptor)
-    if problems:
-        from .report import Report, to_text
-
-        _print(to_text(Report(problems)))
-        raise typer.Exit(1)
-    _print("\n".join(f"formatted {path}" for path in changed) or "already canonical")
+    changed, problems = format_package(descriptor, check=check)
+    _print(describe(changed, problems, check))
+    raise typer.Exit(1 if problems or (check and changed) else 0)
 
 
 @app.command()

@@ -1,8 +1,10 @@
 """Canonical CSV: what ``fmt`` writes, what ``release`` publishes and what ``validate`` expects.
 
 Canonical means UTF-8 without BOM, LF line endings, a final line break, cells in Unicode
-NFC without white space at either end, no blank rows, rows sorted by primary key and
-quotes only where a cell needs them. Formatting a canonical file changes nothing.
+NFC without white space at either end, numbers and booleans in their canonical form, no
+blank rows, rows sorted by primary key and quotes only where a cell needs them.
+Formatting a canonical file changes nothing. A file fmt cannot read with confidence is
+left as it is, and said so, while the others are formatted.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from .files import remove_leftovers, write_atomic
 from .package import Package, Resource, load_package
 from .read import RawTable, read_table
 from .report import Problem
-from .schema import to_arrow
-from .text import WHITESPACE
+from .schema import canonical_text, to_arrow
+from .text import WHITESPACE, shown
 
-#: What fmt repairs itself; any other problem stops it.
+#: What fmt repairs itself while reading a file; any other problem found then leaves the file as it is.
 MECHANICAL = ("byte-order-mark", "line-ending", "final-newline", "blank-row")
+#: The types whose cells fmt writes in canonical form.
+_CANONICAL_TYPES = ("boolean", "integer", "number")
 
 
 def clean_cell(value: str) -> str:
@@ -61,10 +65,19 @@ def sort_order(resource: Resource, frame: pd.DataFrame) -> list[int]:
 def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]]) -> list[list[str]]:
     """Cells cleaned, blank rows dropped (every cell one of its field's missing values, as
     validate judges them), rows sorted by the primary key."""
-    specs = {spec["name"]: spec for spec in resource.fields}
+    specs = {spec["name"]: spec for _, spec in resource.columns_of(header)}
     blanks = [set(resource.missing_values_of(specs[name])) if name in specs else {""} for name in header]
     rows = [[clean_cell(cell) for cell in row] for row in rows]
     rows = [row for row in rows if not all(cell in blank for cell, blank in zip(row, blanks, strict=True))]
+    for index, name in enumerate(header):
+        spec = specs.get(name)
+        if spec is not None and spec.get("type") in _CANONICAL_TYPES:
+            blank = blanks[index]
+            for row in rows:
+                if row[index] not in blank:
+                    row[index] = canonical_text(row[index], spec)
+    if not all(name in specs for name in resource.primary_key):
+        return rows  # the key is not in this file (the schema's fieldsMatch allows that): order kept
     frame = pd.DataFrame(rows, columns=header, dtype=object)
     for name in resource.primary_key:
         missing = set(resource.missing_values_of(specs[name]))
@@ -72,21 +85,24 @@ def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]])
     return [rows[i] for i in sort_order(resource, frame)]
 
 
-def format_package(descriptor: str | Path) -> tuple[list[str], list[Problem]]:
-    """Rewrite every CSV in canonical form; write nothing at all if any file cannot be read."""
+def format_package(descriptor: str | Path, check: bool = False) -> tuple[list[str], list[Problem]]:
+    """Rewrite every CSV that is not in canonical form (with ``check``, write nothing and only
+    say which would change). Returns the files changed, and the problems of the files left
+    as they were (each one a file fmt cannot read with confidence, and why) or of the
+    descriptor. The other files are formatted all the same: each write is atomic."""
     package, problems = load_package(descriptor)
     if package is None:
         return [], problems
-    planned, problems = plan(package)
-    if problems:
-        return [], problems
+    planned, skipped = plan(package)
     changed = []
     for resource, content, original in planned:
-        remove_leftovers(resource.file.parent)
-        if original != content:
+        if original == content:
+            continue
+        if not check:
+            remove_leftovers(resource.file.parent)
             write_atomic(resource.file, content, package.root)
-            changed.append(resource.path)
-    return changed, []
+        changed.append(resource.path)
+    return changed, problems + skipped
 
 
 def plan(
@@ -105,8 +121,8 @@ def plan(
         else:
             table, found = read_table(resource.file, resource.path, len(resource.fields), keep_bytes=True)
         fatal = [p for p in found if p.code in ("extra-cell", "missing-cell")]
-        if table is None:  # a structure fmt cannot trust: every problem stands
-            problems += found
+        if table is None:  # a structure fmt cannot trust: what stopped it, else every problem
+            problems += [p for p in found if p.code not in MECHANICAL] or found
             continue
         if fatal:
             problems += [p for p in found if p.code not in MECHANICAL]
@@ -116,22 +132,21 @@ def plan(
             problems += returns
             continue
         header = [clean_cell(label) for label in table.header]
-        if header != resource.field_names:
-            problems.append(
-                Problem(
-                    "incorrect-label",
-                    resource.path,
-                    1,
-                    None,
-                    None,
-                    ",".join(table.header),
-                    "fmt needs the header to equal the schema's field names; fix it by hand",
-                )
-            )
+        labels = _header_problems(resource, header)
+        if labels:
+            problems += labels
             continue
         rows = [list(row) for row in zip(*(table.table.column(i).to_pylist() for i in range(len(header))), strict=True)]
         out.append((resource, canonical_csv(header, canonical_rows(resource, header, rows)), table.data))
     return out, problems
+
+
+def _header_problems(resource: Resource, header: list[str]) -> list[Problem]:
+    """The header (trimmed, NFC) against the schema, as validate judges it: fmt does not guess
+    which column a label that is not the schema's was meant to be."""
+    from .validation import check_header
+
+    return check_header(resource, header)
 
 
 def _carriage_returns(resource: Resource, table: RawTable) -> list[Problem]:
@@ -154,3 +169,25 @@ def _carriage_returns(resource: Resource, table: RawTable) -> list[Problem]:
                 )
             )
     return problems
+
+
+def describe(changed: list[str], problems: list[Problem], check: bool = False) -> str:
+    """What fmt did (or, checking, would do), file by file: each file formatted, then each
+    file left as it was with the problems that stopped it, at their line and column."""
+    verb = "would format" if check else "formatted"
+    out = [f"{verb} {path}" for path in changed]
+    by_path: dict[str, list[Problem]] = {}
+    for p in sorted(problems, key=Problem.sort_key):
+        by_path.setdefault(p.path, []).append(p)
+    for path, found in by_path.items():
+        these = "this" if len(found) == 1 else "these"
+        out.append(f"skipped {path}: left as it was; fix {these} by hand, then run make fmt again")
+        for p in found:
+            where = ":".join(str(n) for n in (p.line, p.column) if n)
+            value = f' (found "{shown(p.value)}")' if p.value is not None and p.code != "quote-error" else ""
+            out.append(f"  {path}{':' + where if where else ''}: {p.code}: {p.message}{value}")
+    if not out:
+        return "already canonical"
+    if check and not problems:
+        out.append(f"{len(changed)} file{'s' if len(changed) != 1 else ''} not in canonical form: run make fmt")
+    return "\n".join(out)

@@ -24,6 +24,8 @@ from .report import Problem
 from .rules import Frames, rule_set
 from .schema import to_pandas
 
+BLANK_ROW = "the row is empty; expected no blank rows (run make fmt)"
+
 
 def frame_of(resource: Resource, parsed: ParsedTable) -> tuple[pd.DataFrame, list[Problem]]:
     """The parsed rows as a frame of Arrow-backed strings indexed by line, and a problem for
@@ -32,7 +34,7 @@ def frame_of(resource: Resource, parsed: ParsedTable) -> tuple[pd.DataFrame, lis
     frame = pa.table(columns).to_pandas(types_mapper=pd.ArrowDtype) if columns else pd.DataFrame()
     frame.index = pd.Index(parsed.lines, name="line")
     problems = [
-        Problem("blank-row", resource.path, int(line), None, None, None, "the row is empty; expected no blank rows")
+        Problem("blank-row", resource.path, int(line), None, None, None, BLANK_ROW)
         for line in parsed.blank_lines
     ]
     return frame, problems

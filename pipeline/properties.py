@@ -130,7 +130,8 @@ PROPERTIES: list[Property] = [
     Property("schema", "description", METADATA, "A description."),
     Property("schema", "fields", CHECKED, "A non-empty list of fields with distinct names."),
     Property("schema", "fieldsMatch", CHECKED,
-             "`exact` (the default: by position), `equal`, `subset`, `superset` or `partial` (by name)."),
+             "`exact` (the default: by position), `equal`, `subset`, `superset` or `partial` (by name); fmt keeps "
+             "the file's columns, a release writes the schema's fields in order (a field the file lacks, empty)."),
     Property("schema", "missingValues", CHECKED, "A list of strings read as missing (default `[\"\"]`)."),
     Property("schema", "primaryKey", CHECKED, "Typed values: `01` and `1` are the same integer key."),
     Property("schema", "uniqueKeys", CHECKED, "Typed values, as for the primary key."),

@@ -89,7 +89,8 @@ def read_table(
         problem("source-error", None, None, f"cannot read the file: {exc.strerror}")
         return None, problems
     if data.startswith(BOM):
-        problem("byte-order-mark", 1, 1, "the file starts with a byte-order mark; expected UTF-8 without one")
+        message = "the file starts with a byte-order mark; expected UTF-8 without one (run make fmt)"
+        problem("byte-order-mark", 1, 1, message)
         data = data[len(BOM) :]
     # An ASCII file is valid UTF-8 and in NFC. Otherwise both are judged on the non-ASCII
     # runs of bytes, each with the byte before it (what a combining mark may join onto).
@@ -121,7 +122,8 @@ def read_table(
     if data.endswith(b"\n"):
         starts = np.concatenate(([0], ends[:-1] + 1))
     else:
-        problem("final-newline", len(newlines) + 1, None, "the file does not end with a line break; expected LF")
+        message = "the file does not end with a line break; expected LF (run make fmt)"
+        problem("final-newline", len(newlines) + 1, None, message)
         starts = np.concatenate(([0], ends + 1))
         ends = np.concatenate((ends, [len(buf)]))
     length = ends - starts
@@ -146,7 +148,7 @@ def read_table(
     header_bytes = data[starts[0] : ends[0]].rstrip(b"\r")
     header = csv_rows(header_bytes.decode("utf-8"))[0]
     for line in lines[1:][blank[1:]]:
-        problem("blank-row", int(line), None, "the row is empty; expected no blank lines")
+        problem("blank-row", int(line), None, "the row is empty; expected no blank lines (run make fmt)")
 
     fields, width = width, len(header)
     invalid = 0
@@ -346,7 +348,8 @@ def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, problem) -> bool:
     lone = np.setdiff1d(returns, crlf)
     if len(crlf):
         first = int(_line_of(newlines, crlf[0]))
-        problem("line-ending", first, None, f"{len(crlf)} line(s) end with CRLF, the first here; expected LF")
+        message = f"{len(crlf)} line(s) end with CRLF, the first here; expected LF (run make fmt)"
+        problem("line-ending", first, None, message)
     if len(lone):
         first = int(_line_of(newlines, lone[0]))
         problem(

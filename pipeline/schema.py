@@ -8,6 +8,7 @@ validation, Parquet and JSON alike) and the pandas dtype users get from ``load``
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -54,6 +55,38 @@ EXPECTED: dict[str, str] = {
     "yearmonth": "a month as YYYY-MM",
 }
 FORMAT_EXPECTED = {"uri": "an http:// or https:// URL", "email": "an e-mail address", "uuid": "a UUID"}
+
+
+def canonical_text(text: str, spec: dict) -> str:
+    """A cell in the canonical form of its field's type, with the same logical value:
+    ``+7``, ``007`` become ``7``; ``.5`` becomes ``0.5``, ``1.`` becomes ``1`` and ``1E+05``
+    becomes ``1e5`` (the digits after the point are kept: they are the source's precision);
+    a boolean is its side's first value, also when only its capitalisation differs from one
+    of the schema's values (``TRUE`` for ``true``). Any other text is returned as it is."""
+    kind = spec.get("type", "string")
+    if kind == "boolean":
+        return _canonical_boolean(text, *boolean_values(spec))
+    if kind == "integer" and re.fullmatch(LEXICAL["integer"], text):
+        return str(int(text))
+    if kind == "number" and re.fullmatch(LEXICAL["number"], text) and text not in ("NaN", "INF", "-INF"):
+        match = re.fullmatch(r"([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?)([0-9]+))?", text)
+        sign, whole, fraction, exp_sign, exponent = match.groups()
+        out = ("-" if sign == "-" else "") + (whole.lstrip("0") or "0")
+        if fraction:
+            out += "." + fraction
+        if exponent is not None and exponent.lstrip("0"):
+            out += "e" + ("-" if exp_sign == "-" else "") + exponent.lstrip("0")
+        return out
+    return text
+
+
+def _canonical_boolean(text: str, true: list[str], false: list[str]) -> str:
+    for values in (true, false):
+        if values and text in values:
+            return values[0]
+    sides = {v.lower(): values[0] for values in (true, false) if values for v in values}
+    clash = {v.lower() for v in true} & {v.lower() for v in false}
+    return sides[text.lower()] if text.lower() in sides and text.lower() not in clash else text
 
 
 def anchored(pattern: str) -> str:

@@ -141,7 +141,11 @@ def release_tables(package: Package, frames: dict) -> list[Table]:
     out = []
     for resource in package.resources:
         frame = frames[resource.name]
-        raw = {spec["name"]: _strings(frame[spec["name"]]) for spec in resource.fields}
+        # a field the file lacks (its schema's fieldsMatch allows that) is published empty
+        raw = {
+            spec["name"]: _strings(frame[spec["name"]]) if spec["name"] in frame else pa.nulls(len(frame), pa.string())
+            for spec in resource.fields
+        }
         entry = next(r for r in package.descriptor["resources"] if r["name"] == resource.name)
         meta = {k: entry[k] for k in ("title", "description") if k in entry}
         out.append(sourced_table(resource.name, resource.schema, raw, meta))

@@ -84,8 +84,26 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
         )
         if consequence:
             continue
-        out.append(_shifted(resources[p.path], p) if p.code == "extra-cell" and p.path in resources else p)
+        if p.code == "extra-cell" and p.path in resources:
+            p = _shifted(resources[p.path], p)
+        elif p.code == "type-error" and p.path in resources and p.value is not None:
+            p = _fixable(resources[p.path], p)
+        out.append(p)
     return out
+
+
+def _fixable(resource: Resource, p: Problem) -> Problem:
+    """A type error that fmt repairs (a boolean whose capitalisation alone differs from one
+    of its field's values, such as TRUE for true) says what fmt will write."""
+    from .schema import canonical_text
+
+    spec = next((f for f in resource.fields if f["name"] == p.field), None)
+    if spec is None or spec.get("type") != "boolean" or p.value is None:
+        return p
+    fixed = canonical_text(p.value, spec)
+    if fixed == p.value:
+        return p
+    return Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message}: write {fixed} (run make fmt)")
 
 
 def _shifted(resource: Resource, p: Problem) -> Problem:

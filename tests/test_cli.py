@@ -55,6 +55,9 @@ def test_text_report_groups_by_file_and_counts(package: Path) -> None:
         "expected",
         "it",
         "trimmed",
+        "(run",
+        "make",
+        "fmt)",
         "[",
         "Alpha]",
     ]
@@ -75,7 +78,7 @@ def test_json_report_is_the_documented_format(package: Path) -> None:
                 "column": 2,
                 "field": "name_en",
                 "value": " Alpha",
-                "message": "the cell starts or ends with white space; expected it trimmed",
+                "message": "the cell starts or ends with white space; expected it trimmed (run make fmt)",
             }
         ],
     }
@@ -87,7 +90,7 @@ def test_github_report_is_one_annotation_per_problem_with_its_value_and_a_total(
     assert result.exit_code == 1
     assert result.output == (
         "::error file=data/platforms.csv,line=2,col=2,title=whitespace in name_en::"
-        'the cell starts or ends with white space; expected it trimmed; found " Alpha"\n'
+        'the cell starts or ends with white space; expected it trimmed (run make fmt); found " Alpha"\n'
         "::notice title=invalid::1 problem (1 whitespace)\n"
     )
 
@@ -194,6 +197,28 @@ def test_fmt_command_reports_what_it_formatted(package: Path) -> None:
     result = runner.invoke(app, ["fmt", str(package)])
     assert result.exit_code == 0 and result.output == "formatted data/platforms.csv\n"
     assert runner.invoke(app, ["fmt", str(package)]).output == "already canonical\n"
+
+
+def test_fmt_check_exits_1_listing_what_it_would_change_and_0_when_canonical(package: Path) -> None:
+    break_platforms(package)
+    before = (package.parent / "data" / "platforms.csv").read_bytes()
+    result = runner.invoke(app, ["fmt", "--check", str(package)])
+    assert result.exit_code == 1
+    assert result.output == "would format data/platforms.csv\n1 file not in canonical form: run make fmt\n"
+    assert (package.parent / "data" / "platforms.csv").read_bytes() == before
+    runner.invoke(app, ["fmt", str(package)])
+    result = runner.invoke(app, ["fmt", "--check", str(package)])
+    assert (result.exit_code, result.output) == (0, "already canonical\n")
+
+
+def test_fmt_exits_1_when_it_leaves_a_file(package: Path) -> None:
+    break_platforms(package)
+    (package.parent / "data" / "features.csv").write_text("platform_id,feature,note,source_id\nalpha,job-listings\n")
+    for args in (["fmt"], ["fmt", "--check"]):
+        result = runner.invoke(app, [*args, str(package)])
+        assert result.exit_code == 1
+        assert "skipped data/features.csv: left as it was" in result.output
+        assert "data/features.csv:2:3: missing-cell" in result.output
 
 
 def version_of(package: Path) -> str:

@@ -75,6 +75,35 @@ def test_fields_match_by_name(package: Path, match: str, header: str, valid: boo
     assert (problems == []) is valid, problems
 
 
+@pytest.mark.parametrize(
+    ("match", "header", "rows"),
+    [
+        ("equal", "note,source_id,feature,platform_id", [",s-two,messaging,beta", ",s-one,job-listings,alpha"]),
+        ("subset", "platform_id,feature,note,source_id,x", ["beta,messaging,,s-two,y", "alpha,job-listings,,s-one,x"]),
+        ("superset", "feature,platform_id,source_id", ["messaging,beta,s-two", "job-listings,alpha,s-one"]),
+        ("partial", "source_id,platform_id,feature,extra", ["s-two,beta,messaging,y", "s-one,alpha,job-listings,x"]),
+    ],
+)
+def test_a_header_matched_by_name_is_formatted_in_its_own_order_and_released_in_the_schemas(
+    package: Path, tmp_path: Path, match: str, header: str, rows: list[str]
+) -> None:
+    from pipeline.fmt import format_package
+    from pipeline.publish import build as release
+
+    edit_json("schemas/features.json", lambda s: s.__setitem__("fieldsMatch", match))(package.parent)
+    write(F, ("\n".join([header, *rows]) + "\n").encode())(package.parent)
+    # unsorted (beta before alpha): row-order, which fmt fixes keeping the file's columns
+    assert [p[0] for p in problems_of(package)] == ["row-order"]
+    assert format_package(package) == ([F], [])
+    text = (package.parent / F).read_text(encoding="utf-8")
+    assert text == "\n".join([header, *reversed(rows)]) + "\n"
+    assert problems_of(package) == []
+    published = release(package, out=tmp_path / "dist") / "features.csv"
+    assert published.read_text(encoding="utf-8") == (
+        "platform_id,feature,note,source_id\nalpha,job-listings,,s-one\nbeta,messaging,,s-two\n"
+    )
+
+
 def test_field_missing_values_replace_the_schemas_for_that_field(package: Path) -> None:
     # "n/a" is missing in name_zh only: in name_en it stays text.
     edit_json(
