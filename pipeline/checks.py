@@ -30,6 +30,7 @@ from .schema import (
     anchored,
     expected,
     is_text,
+    pattern_expected,
     schema_values,
 )
 from .text import CONTROL, FORMULA_START, WHITESPACE
@@ -215,7 +216,7 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
             "pattern",
             _vector(each(lambda a: pc.match_substring_regex(a, pattern))),
             "constraint-error",
-            f"expected text matching the pattern {constraints['pattern']}",
+            f"expected {pattern_expected(spec)}",
         )
     if "minLength" in constraints:
         n = constraints["minLength"]

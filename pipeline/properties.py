@@ -140,7 +140,7 @@ PROPERTIES: list[Property] = [
     Property("field", "name", CHECKED, "Unique in the schema; the header label."),
     Property("field", "title", METADATA, "A human title."),
     Property("field", "description", METADATA, "A description."),
-    Property("field", "example", METADATA, "An example value."),
+    Property("field", "example", METADATA, "An example value; a `pattern` failure shows it."),
     Property("field", "rdfType", METADATA, "An RDF class."),
     Property("field", "type", CHECKED,
              "`string`, `integer`, `number`, `boolean`, `date`, `datetime`, `time`, `year`, `yearmonth`, `any`; "
@@ -163,6 +163,9 @@ PROPERTIES: list[Property] = [
     Property("field", "itemFormat", REFUSED, "List fields are not read: store the list as a `string`."),
     Property("field", "delimiter", REFUSED, "List fields are not read: store the list as a `string`."),
     Property("field", "title_zh", EXTENSION, "The field's title in Chinese, for the data dictionary."),
+    Property("field", "patternDescription", EXTENSION,
+             "What the field's `pattern` asks for, in words: a pattern failure says it, with the field's `example`, "
+             "rather than the regular expression."),
     Property("field", "partialDate", EXTENSION,
              "A `string` field holding real calendar dates as `YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a release adds "
              "its `_start`, `_end` and `_precision` fields."),

@@ -36,7 +36,7 @@ class RawTable:
     nfc: bool  # the whole file is already in Unicode NFC
     suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
     short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cell count
-    data: bytes | None = None  # the bytes read, when the caller asked to keep them
+    data: bytes | None = None  # the file's bytes as read (a byte-order mark included), when asked for
 
 
 _CHUNK = 1 << 20  # bytes scanned at a time: the temporary arrays stay small and are reused
@@ -88,6 +88,7 @@ def read_table(
     except OSError as exc:
         problem("source-error", None, None, f"cannot read the file: {exc.strerror}")
         return None, problems
+    original = data
     if data.startswith(BOM):
         message = "the file starts with a byte-order mark; expected UTF-8 without one (run make fmt)"
         problem("byte-order-mark", 1, 1, message)
@@ -103,7 +104,7 @@ def read_table(
         line_start = data.rfind(b"\n", 0, exc.start) + 1
         column = _column_of(np.frombuffer(data, np.uint8), line_start, exc.start)
         bad = data[exc.start : exc.end].hex(" ")
-        problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; expected a UTF-8 file")
+        problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; {resave_advice(data, rel)}")
         return None, problems
     if not data or data.isspace():
         problem("source-error", 1, None, "the file is empty; expected a header row")
@@ -193,7 +194,35 @@ def read_table(
     row_lines = lines[keep]
     suspects = hygiene_suspects(buf, quotes, newlines)
     nfc = unicodedata.is_normalized("NFC", wide_text)
-    return RawTable(header, table, row_lines, nfc, suspects, short, data if keep_bytes else None), problems
+    return RawTable(header, table, row_lines, nfc, suspects, short, original if keep_bytes else None), problems
+
+
+def resave_advice(data: bytes, rel: str) -> str:
+    """What a file that is not UTF-8 seems to be, when a cheap check can tell, and how to
+    save it again as UTF-8."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        source, name = "UTF-16, what Excel calls Unicode Text", "UTF-16"
+    elif _reads_as_chinese(data):
+        source, name = "GBK/GB18030, the Chinese Windows encoding", "GB18030"
+    else:
+        source = name = None
+    convert = f"; or run iconv -f {name} -t UTF-8 {rel} > {rel}.utf8 && mv {rel}.utf8 {rel}" if name else ""
+    how = (
+        'save it again as UTF-8 (in Excel: Save As, "CSV UTF-8 (Comma delimited)"; in a text editor: '
+        f"the encoding UTF-8{convert}), then run make fmt"
+    )
+    return f"the file looks saved as {source}; expected UTF-8: {how}" if source else f"expected a UTF-8 file: {how}"
+
+
+def _reads_as_chinese(data: bytes) -> bool:
+    """The bytes decode as GB18030 and what is not ASCII in them is mostly Chinese."""
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    wide = [c for c in text if ord(c) > 127]
+    han = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef")
+    return bool(wide) and han >= 0.9 * len(wide)
 
 
 def _with_ragged_rows(

@@ -114,13 +114,28 @@ def is_text(spec: dict) -> bool:
     )
 
 
+def pattern_expected(spec: dict) -> str:
+    """What a field's ``pattern`` asks for, in the schema's own words: its
+    ``patternDescription`` and its ``example``. A schema that gives neither is quoted."""
+    words, example = spec.get("patternDescription"), spec.get("example")
+    pattern = spec.get("constraints", {}).get("pattern")
+    if words and example is not None and str(example) not in words:
+        return f"{words}, such as {example}"
+    if words:
+        return words
+    if example is not None:
+        return f"text shaped like {example} (the schema's pattern for it is {pattern})"
+    return f"text matching the pattern {pattern}"
+
+
 def expected(spec: dict) -> str:
     kind = spec.get("type", "string")
     if kind == "boolean":
         true, false = boolean_values(spec)
         return EXPECTED[kind].format(values=", ".join(true + false))
     if is_partial_date(spec):
-        return "a real calendar date as YYYY, YYYY-MM or YYYY-MM-DD"
+        words = spec.get("patternDescription")
+        return f"{words} (a real calendar date)" if words else "a real calendar date as YYYY, YYYY-MM or YYYY-MM-DD"
     return EXPECTED.get(kind, "text")
 
 

@@ -3,12 +3,20 @@ pinned (code, file, line, column, field, value), so a consequence that creeps ba
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
 from test_validate_corpus import C, E, F, M, P, S, replace, transform
+from typer.testing import CliRunner
 
+from pipeline.cli import app
+from pipeline.fmt import format_package
+from pipeline.schema import pattern_expected
 from pipeline.validation import validate
+
+ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.fixtures_only
 
@@ -77,3 +85,105 @@ def test_a_file_saved_as_gbk_is_one_encoding_error_on_its_line(package: Path) ->
     first_wide = next(i for i, line in enumerate(text.split(b"\n"), start=1) if not line.isascii())
     [problem] = validate(package).problems
     assert (problem.code, problem.path, problem.line) == ("encoding-error", S, first_wide)
+
+
+# ---------------------------------------------------------------- messages in plain words
+
+ORG = "data/organizations.csv"
+
+
+def test_a_pattern_failure_says_what_is_expected_in_the_schemas_words_with_its_example(package: Path) -> None:
+    replace(ORG, "Beijing,CN,2005,", "Beijing,cn,2005,")(package.parent)
+    [problem] = validate(package).problems
+    assert (problem.code, problem.path, problem.line, problem.column, problem.field, problem.value) == (
+        "constraint-error", ORG, 2, 6, "country", "cn"
+    )
+    assert problem.message == "expected a country as its two-letter code in capitals (ISO 3166-1), such as CN"
+
+
+def test_a_slug_with_a_capital_letter_is_explained_without_the_regex(package: Path) -> None:
+    replace(F, "alpha,job-listings,,s-one", "alpha,job-listings,,S-one")(package.parent)
+    text = CliRunner().invoke(app, ["validate", str(package)]).output
+    assert "[a-z0-9]" not in text
+
+
+def pattern_fields() -> list[tuple[str, dict]]:
+    out = []
+    for file in sorted((ROOT / "schemas").glob("*.json")):
+        for spec in json.loads(file.read_text(encoding="utf-8"))["fields"]:
+            if "pattern" in spec.get("constraints", {}):
+                out.append((f"{file.stem}.{spec['name']}", spec))
+    return out
+
+
+@pytest.mark.parametrize(("name", "spec"), pattern_fields(), ids=[n for n, _ in pattern_fields()])
+def test_every_pattern_of_the_package_is_said_in_words_with_an_example_that_fits_it(name: str, spec: dict) -> None:
+    pattern = spec["constraints"]["pattern"]
+    words = pattern_expected(spec)
+    assert pattern not in words and spec.get("patternDescription") and "example" in spec, name
+    assert re.fullmatch(pattern, str(spec["example"])), f"{name}: its example does not match its own pattern"
+
+
+def test_a_file_saved_as_gbk_says_so_and_how_to_save_it_as_utf8(package: Path) -> None:
+    gbk(package.parent)
+    [problem] = validate(package).problems
+    assert "the file looks saved as GBK/GB18030" in problem.message
+    assert '"CSV UTF-8 (Comma delimited)"' in problem.message
+    assert f"iconv -f GB18030 -t UTF-8 {S} > {S}.utf8 && mv {S}.utf8 {S}" in problem.message
+    assert problem.message.endswith("then run make fmt")
+
+
+def test_a_file_saved_as_utf16_says_so(package: Path) -> None:
+    file = package.parent / S
+    file.write_bytes(file.read_text(encoding="utf-8").encode("utf-16"))
+    [problem] = validate(package).problems
+    assert (problem.code, problem.line) == ("encoding-error", 1)
+    assert "the file looks saved as UTF-16" in problem.message and "iconv -f UTF-16" in problem.message
+
+
+def test_a_latin1_file_is_not_called_chinese_but_still_told_how_to_resave(package: Path) -> None:
+    file = package.parent / F
+    file.write_bytes(file.read_bytes().replace(b"alpha,job-listings,,", b"alpha,job-listings,caf\xe9,"))
+    [problem] = validate(package).problems
+    assert problem.code == "encoding-error" and "GB18030" not in problem.message
+    assert "expected a UTF-8 file: save it again as UTF-8" in problem.message
+
+
+# fmt: off
+FIXABLE = [
+    ("byte-order-mark", transform(F, lambda b: b"\xef\xbb\xbf" + b)),
+    ("line-ending", transform(F, lambda b: b.replace(b"\n", b"\r\n"))),
+    ("final-newline", transform(F, lambda b: b.rstrip(b"\n"))),
+    ("blank-row", transform(F, lambda b: b + b"\n")),
+    ("whitespace", replace(F, "alpha,job-listings,,s-one", "alpha,job-listings, listings ,s-one")),
+    ("unicode-normalization", replace(P, "阿尔法", "Cafe\u0301")),
+    ("row-order", transform(F, lambda b: b"\n".join([*b.split(b"\n")[:1], *reversed(b.split(b"\n")[1:3]), b""]))),
+    ("type-error", replace(M, "china,2011,,", "china,2011,TRUE,")),
+]
+# fmt: on
+
+
+@pytest.mark.parametrize(("code", "edit"), FIXABLE, ids=[c for c, _ in FIXABLE])
+def test_every_problem_fmt_fixes_says_run_make_fmt_and_fmt_fixes_it(code: str, edit, package: Path) -> None:
+    edit(package.parent)
+    problems = validate(package).problems
+    assert [p.code for p in problems] == [code]
+    assert problems[0].message.endswith("(run make fmt)"), problems[0].message
+    assert format_package(package)[1] == []
+    assert validate(package).problems == []
+
+
+def test_a_control_character_is_shown_whole_and_visible(package: Path) -> None:
+    replace(C, "Beta works much like Alpha.", "Beta works\tmuch like Alpha.")(package.parent)
+    text = CliRunner().invoke(app, ["validate", str(package)]).output
+    assert "[Beta works\\tmuch like Alpha.]" in text
+    github = CliRunner().invoke(app, ["validate", str(package), "--format", "github"]).output
+    assert 'found "Beta works\\tmuch like Alpha."' in github
+
+
+def test_a_date_with_slashes_is_told_the_forms_a_date_takes_from_the_schema(package: Path) -> None:
+    replace(P, "young professionals,2010,", "young professionals,2010/05/01,")(package.parent)
+    [problem] = validate(package).problems
+    assert problem.message == (
+        "expected a date as 2014, 2014-02 or 2014-02-25, to the precision the source gives (a real calendar date)"
+    )
