@@ -35,7 +35,8 @@ class RawTable:
     lines: np.ndarray  # physical line of each row of ``table``
     nfc: bool  # the whole file is already in Unicode NFC
     suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
-    short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cell count
+    short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cells judged
+    ragged: dict[int, list[str]] = field(default_factory=dict)  # line of each row of another width: its cells
     data: bytes | None = None  # the file's bytes as read (a byte-order mark included), when asked for
 
 
@@ -189,12 +190,14 @@ def read_table(
     if len(lines[keep & ~ragged]) != table.num_rows:
         problem("source-error", None, None, "the rows could not be matched to lines; check the quoting")
         return None, problems
+    cells_of: dict[int, list[str]] = {}
     if ragged.any():
-        table = _with_ragged_rows(data, table, starts, ends, lines, keep & ~ragged, ragged, width)
+        table = _with_ragged_rows(data, table, starts, ends, lines, keep & ~ragged, ragged, width, cells_of)
     row_lines = lines[keep]
     suspects = hygiene_suspects(buf, quotes, newlines)
     nfc = unicodedata.is_normalized("NFC", wide_text)
-    return RawTable(header, table, row_lines, nfc, suspects, short, original if keep_bytes else None), problems
+    raw = RawTable(header, table, row_lines, nfc, suspects, short, cells_of, original if keep_bytes else None)
+    return raw, problems
 
 
 def resave_advice(data: bytes, rel: str) -> str:
@@ -234,14 +237,18 @@ def _with_ragged_rows(
     regular: np.ndarray,
     ragged: np.ndarray,
     width: int,
+    cells_of: dict[int, list[str]],
 ) -> pa.Table:
     """The table with the rows of too many or too few cells put back in their place, so that
-    each of their cells is still checked against the field it falls under: cells past the
-    header's width are dropped (the extra cell is reported) and missing ones are null."""
+    their cells can still be checked against the fields they fall under: cells past the
+    header's width are dropped (the extra cell is reported) and missing ones are null. Each
+    such row's cells, all of them, go into ``cells_of`` by line."""
     rows = []
     for index in np.flatnonzero(ragged):
         record = data[int(starts[index]) : int(ends[index])].rstrip(b"\r").decode("utf-8")
-        cells = (csv_rows(record) or [[]])[0][:width]
+        every = (csv_rows(record) or [[]])[0]
+        cells_of[int(lines[index])] = every
+        cells = every[:width]
         rows.append(cells + [None] * (width - len(cells)))
     extra = pa.table(
         {name: pa.array([row[i] for row in rows], pa.string()) for i, name in enumerate(table.column_names)}

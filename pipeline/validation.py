@@ -61,7 +61,7 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
 
     rule_codes = {r.code for r in RULES}
     resources = {r.path: r for r in package.resources}
-    ragged = {(p.path, p.line) for p in problems if p.code == "extra-cell"}
+    ragged = {(p.path, p.line): p.column or 1 for p in problems if p.code == "extra-cell"}
     mistyped = {(p.path, p.line, p.field) for p in problems if p.code == "type-error"}
     judged = {(p.path, p.line) for p in problems if p.code in _CELL_CODES}
     for p in problems:
@@ -77,16 +77,14 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
     for p in problems:
         where = (p.path, p.line)
         consequence = (
-            (where in ragged and p.code != "extra-cell")
+            (where in ragged and p.code != "extra-cell" and not _before(p, ragged[where]))
             or (p.code == "constraint-error" and (p.path, p.line, p.field) in mistyped)
             or (p.code in rule_codes and p.code != "uncited-source" and where in judged)
             or (p.code == "uncited-source" and unsure)
         )
         if consequence:
             continue
-        if p.code == "extra-cell" and p.path in resources:
-            p = _shifted(resources[p.path], p)
-        elif p.code == "type-error" and p.path in resources and p.value is not None:
+        if p.code == "type-error" and p.path in resources and p.value is not None:
             p = _fixable(resources[p.path], p)
         out.append(p)
     return out
@@ -106,21 +104,9 @@ def _fixable(resource: Resource, p: Problem) -> Problem:
     return Problem(p.code, p.path, p.line, p.column, p.field, p.value, f"{p.message}: write {fixed} (run make fmt)")
 
 
-def _shifted(resource: Resource, p: Problem) -> Problem:
-    """An extra-cell problem that names its likely cause: a comma in a free-text cell, which
-    shifts every cell after it (the first free-text field is where the shift would start)."""
-    from .schema import is_text
-
-    names = resource.field_names
-    start = next((i for i, spec in enumerate(resource.fields[:-1]) if is_text(spec)), None)
-    if start is None:
-        return p
-    message = (
-        f"{p.message}: a comma inside a cell? Quote the cell (\"like, this\"); the first free-text "
-        f"field, where the cells would start to shift, is {names[start]} (column {start + 1}), "
-        "and the row's other cells are not judged until it is fixed"
-    )
-    return Problem(p.code, p.path, p.line, start + 1, names[start], p.value, message)
+def _before(p: Problem, column: int) -> bool:
+    """A problem of one cell that lies before the column where its row's cells start to shift."""
+    return p.code in _CELL_CODES and p.column is not None and p.column < column
 
 
 def _read_and_parse(
@@ -131,6 +117,10 @@ def _read_and_parse(
         table, problems = read_table(resource.file, resource.path, len(resource.fields), keep)
         if table is None:
             return None, None, problems
+        if table.ragged:
+            from .ragged import name_shifts
+
+            problems = name_shifts(resource, table, problems)
         problems += check_integrity(resource)
         problems += check_header(resource, table.header)
     with phase("parsing"):

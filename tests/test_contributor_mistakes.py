@@ -55,6 +55,20 @@ MISTAKES = [
     ("a tab pasted into a note",
      [replace(C, "Beta works much like Alpha.", "Beta works\tmuch like Alpha.")],
      [("control-character", C, 2, 5, "note", "Beta works\tmuch like Alpha.")]),
+    ("a comma inside an unquoted note, and a wrong feature before it",
+     [replace(F, "alpha,job-listings,,s-one", "alpha,job-listing,listings, mostly,s-one")],
+     [("constraint-error", F, 2, 2, "feature", "job-listing"), ("extra-cell", F, 2, 3, "note", None)]),
+    ("a comma among the founders, far from the first free-text field, and a date with slashes before it",
+     [replace(P, "2010,,,active,2016,alpha.example.org,Ann Founder; Bo Founder,",
+              "2010/05/01,,,active,2016,alpha.example.org,Ann Founder, Bo Founder,")],
+     [("type-error", P, 2, 11, "launched", "2010/05/01"), ("extra-cell", P, 2, 17, "founders", None)]),
+    ("a cell left out inside a row, and a wrong measure before it",
+     [replace(M, "beta-users-2013,beta,monthly-active-users,job-seekers,250000",
+              "beta-users-2013,beta,monthly-actives,250000")],
+     [("constraint-error", M, 3, 3, "measure", "monthly-actives"), ("missing-cell", M, 3, 4, "segment", None)]),
+    ("a row cut short after a wrong feature",
+     [replace(F, "beta,messaging,,s-two", "beta,bogus")],
+     [("constraint-error", F, 3, 2, "feature", "bogus"), ("missing-cell", F, 3, 3, None, None)]),
     ("a Windows editor's line endings",
      [transform(F, lambda b: b.replace(b"\n", b"\r\n"))],
      [("line-ending", F, 1, None, None, None)]),
@@ -187,3 +201,32 @@ def test_a_date_with_slashes_is_told_the_forms_a_date_takes_from_the_schema(pack
     assert problem.message == (
         "expected a date as 2014, 2014-02 or 2014-02-25, to the precision the source gives (a real calendar date)"
     )
+
+
+def test_a_row_with_an_extra_cell_names_where_its_cells_start_to_shift(package: Path) -> None:
+    replace(P, "alpha.example.org,Ann Founder; Bo Founder,", "alpha.example.org,Ann Founder, Bo Founder,")(
+        package.parent
+    )
+    [problem] = validate(package).problems
+    assert problem.message == (
+        'the row has 23 cells; expected 22 as in the header: a comma inside a cell? Quote the cell ("like, this"). '
+        "The cells stop matching their fields at founders (column 17), where the shift starts; the cells from "
+        "there on are not judged until it is fixed"
+    )
+
+
+def test_a_row_with_a_cell_left_out_names_where_its_cells_start_to_shift(package: Path) -> None:
+    replace(M, "beta,monthly-active-users,job-seekers,250000", "beta,monthly-active-users,250000")(package.parent)
+    [problem] = validate(package).problems
+    assert (problem.code, problem.column, problem.field) == ("missing-cell", 4, "segment")
+    assert problem.message.endswith(
+        "a cell left out? The cells stop matching their fields at segment (column 4), where the shift starts; "
+        "the cells from there on are not judged until it is fixed"
+    )
+
+
+def test_a_cell_added_after_the_last_field_is_told_so_and_every_other_cell_is_judged(package: Path) -> None:
+    replace(F, "alpha,job-listings,,s-one", "alpha,job-listing,,s-one,more")(package.parent)
+    found = [(p.code, p.line, p.column, p.field, p.value) for p in validate(package).problems]
+    assert found == [("constraint-error", 2, 2, "feature", "job-listing"), ("extra-cell", 2, 5, None, None)]
+    assert "a cell too many after the last field, or a comma inside a cell?" in validate(package).problems[1].message

@@ -146,7 +146,7 @@ CASES = [
     Case("row-of-empty-cells", [replace(F, "alpha,job-listings,,s-one\n", "alpha,job-listings,,s-one\n,,,\n")],
          "blank-row", F, 3, None, None),
     Case("extra-cell", [replace(F, "alpha,job-listings,,s-one", "alpha,job-listings,,s-one,more")],
-         "extra-cell", F, 2, 3, "note"),
+         "extra-cell", F, 2, 5, None),
     Case("missing-cell", [replace(F, "beta,messaging,,s-two", "beta,messaging,")], "missing-cell", F, 3, 4, None),
     Case("stray-quote", [replace(ORG, "Alpha Holdings", 'Alpha "Holdings')], "quote-error", ORG, 2, 2, None),
     Case("quote-not-closed", [replace(C, "Beta works much like Alpha.,s-two", '"Beta works much like Alpha.,s-two')],
@@ -394,8 +394,10 @@ CASES = [
                   lambda s: field(s, "feature").update(categories=[{"value": "messaging", "label": "Messaging"}])),
     ], "constraint-error", F, 2, 2, "feature"),
     # ---- every cell of a ragged row is checked; hash and bytes; a first label on two lines
-    Case("extra-cell-row-is-that-problem-alone", [replace(F, "alpha,job-listings,,s-one", "alpha,bogus,,s-one,more")],
-         "extra-cell", F, 2, 3, "note"),
+    Case("extra-cell-row-cause", [replace(F, "alpha,job-listings,,s-one", "alpha,bogus,,s-one,more")],
+         "extra-cell", F, 2, 5, None),
+    Case("extra-cell-row-cells-before-the-shift-checked",
+         [replace(F, "alpha,job-listings,,s-one", "alpha,bogus,,s-one,more")], "constraint-error", F, 2, 2, "feature"),
     Case("missing-cell-row-cells-checked", [replace(F, "beta,messaging,,s-two", "beta,bogus")],
          "constraint-error", F, 3, 2, "feature"),
     Case("hash-mismatch", [edit_json("datapackage.json", set_resource(0, "hash", "md5:" + "0" * 32))],
@@ -428,7 +430,7 @@ CASES = [
     Case("ragged-row-after-multiline-cell", [
         replace(P, "Shanghai,s-one,s-two,,\n", 'Shanghai,s-one,s-two,,"first\nsecond"\n'),
         replace(P, '"A note, with a comma"', '"A note, with a comma",extra'),
-    ], "extra-cell", P, 4, 2, "name_en"),
+    ], "extra-cell", P, 4, 22, "note"),
 ]
 # fmt: on
 
