@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from workflow import fresh_repo, git, make
+from workflow import NESTED, fresh_repo, git, make
 
-ROOT = Path(__file__).resolve().parent.parent
+# Each test builds a fresh repository and runs make in it: done once, by the outer run.
+pytestmark = pytest.mark.skipif(NESTED, reason="plays make in fresh repositories; the outer run did")
 
 
 @pytest.fixture
