@@ -55,7 +55,8 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
     at its cause: a row with too many cells is that problem alone, its cause named (its
     cells are shifted; a short row's cells are still judged); a cell that is not of its type is not judged again by its
     constraints; no package rule is reported on a row whose cells or key are reported
-    already (nor on the row a repeated key first appeared on); and no source is called
+    already (nor on the row a repeated key first appeared on), nor the preferred claim of
+    a group in a file whose key repeats (a pasted claim is one mistake); and no source is called
     uncited while a row that may cite it is unreadable or cites a source that does not exist."""
     from .rules import RULES
 
@@ -67,6 +68,8 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
     for p in problems:
         if p.code == "primary-key" and (match := _FIRST_AT.search(p.message)):
             judged.add((p.path, int(match.group(1))))
+    # A repeated key is a claim made twice: a group of claims holding it is not judged again.
+    repeated = {p.path for p in problems if p.code == "primary-key"}
     citing = {r.path for r in package.resources for _, target, _ in r.foreign_keys() if target == "sources"}
     unsure = any(
         p.path in citing
@@ -80,6 +83,7 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
             (where in ragged and p.code != "extra-cell" and not _before(p, ragged[where]))
             or (p.code == "constraint-error" and (p.path, p.line, p.field) in mistyped)
             or (p.code in rule_codes and p.code != "uncited-source" and where in judged)
+            or (p.code == "preferred-claims" and p.path in repeated)
             or (p.code == "uncited-source" and unsure)
         )
         if consequence:

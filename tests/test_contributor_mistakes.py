@@ -27,6 +27,15 @@ def duplicate_with_another_date(root: Path) -> None:
     replace(E, "beta-launched,", claim + "beta-launched,")(root)
 
 
+def copy_a_preferred_claim(root: Path) -> None:
+    """Beta's launch is disputed (2012-05 preferred, 2013 not); a contributor pastes the
+    preferred claim a second time: one repeated key, and no group of claims is judged on it."""
+    preferred = "beta-launched,beta,org-b,launched,2012-05,Beta opened to users.,,,,true,s-one\n"
+    rival = "beta-launched-2013,beta,org-b,launched,2013,Another source's year.,,,,false,s-two\n"
+    replace(E, "beta-launched,beta,org-b,launched,2012-05,Beta opened to users.,,,,,s-one\n",
+            preferred + preferred + rival)(root)
+
+
 def gbk(root: Path) -> None:
     file = root / S
     file.write_bytes(file.read_text(encoding="utf-8").encode("gbk"))
@@ -43,6 +52,9 @@ MISTAKES = [
     ("an id used twice, for a claim with another date",
      [duplicate_with_another_date],
      [("primary-key", E, 3, 1, "event_id", "alpha-launched")]),
+    ("a preferred claim pasted twice",
+     [copy_a_preferred_claim],
+     [("primary-key", E, 4, 1, "event_id", "beta-launched")]),
     ("a comma inside an unquoted note",
      [replace(F, "alpha,job-listings,,s-one", "alpha,job-listings,listings, mostly,s-one")],
      [("extra-cell", F, 2, 3, "note", None)]),
