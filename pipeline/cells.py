@@ -20,6 +20,7 @@ from .package import Resource
 from .phases import phase
 from .read import RawTable
 from .schema import comparable, lexically_valid, to_arrow
+from .text import FORMULA_START, WHITESPACE
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,14 @@ class Cells:
     valid: pa.Array
     typed: pa.Array
     spec: dict = field(default_factory=dict, repr=False)
+    edges: frozenset[str] = frozenset()  # "whitespace", "formula": what some cell starts or ends with
     _comparable: pa.Array | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def parse(cls, raw: pa.Array, spec: dict) -> Cells:
         valid = lexically_valid(raw, spec)
-        return cls(raw, valid, to_arrow(raw, spec, valid), spec)
+        edges = edge_suspects(raw) if spec.get("type", "string") in ("string", "any") else frozenset()
+        return cls(raw, valid, to_arrow(raw, spec, valid), spec, edges)
 
     def key(self) -> pa.Array:
         """The values keys and enums compare: the text itself for a string field (no copy of a
@@ -55,6 +58,63 @@ class Cells:
                 value = comparable(self.typed, self.spec)
             object.__setattr__(self, "_comparable", value)
         return self._comparable
+
+
+# Bytes a cell may not start or end with: ASCII white space and control characters, and
+# the non-ASCII white space as UTF-8 sequences packed into integers (first byte highest).
+_ASCII_SPACE = np.zeros(256, bool)
+_ASCII_SPACE[[ord(c) for c in WHITESPACE if ord(c) < 128]] = True
+_FORMULA = np.zeros(256, bool)
+_FORMULA[list(FORMULA_START.encode())] = True
+_WIDE = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
+_WIDE_FIRST = np.zeros(256, bool)
+_WIDE_FIRST[[w[0] for w in _WIDE]] = True
+_WIDE_LAST = np.zeros(256, bool)
+_WIDE_LAST[[w[-1] for w in _WIDE]] = True
+_WIDE_CODES = {n: np.array(sorted(int.from_bytes(w, "big") for w in _WIDE if len(w) == n)) for n in (2, 3)}
+
+
+def edge_suspects(raw: pa.Array) -> frozenset[str]:
+    """Whether some present cell of a text column starts or ends with white space
+    ("whitespace") or starts with a character a spreadsheet runs as a formula ("formula").
+    Read from the column's first and last bytes through its offsets, so the cost is per
+    cell, not per byte; only a column found so is checked cell by cell."""
+    if raw.type != pa.string() or not len(raw) or raw.null_count == len(raw):
+        return frozenset()
+    _, offsets, text = raw.buffers()
+    if text is None:
+        return frozenset()
+    bounds = np.frombuffer(offsets, np.int32)[raw.offset : raw.offset + len(raw) + 1]
+    data = np.frombuffer(text, np.uint8)
+    starts, ends = bounds[:-1], bounds[1:]
+    keep = ends > starts
+    if raw.null_count:
+        keep &= raw.is_valid().to_numpy(zero_copy_only=False)
+    starts, ends = starts[keep], ends[keep]
+    first, last = data[starts], data[ends - 1]
+    found = set()
+    if _FORMULA[first].any():
+        found.add("formula")
+    if _ASCII_SPACE[first].any() or _ASCII_SPACE[last].any() or _wide_edge(data, starts, ends, first, last):
+        found.add("whitespace")
+    return frozenset(found)
+
+
+def _wide_edge(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, first: np.ndarray, last: np.ndarray) -> bool:
+    """Whether a cell starts or ends with a non-ASCII white space (two or three bytes)."""
+    lengths = ends - starts
+    for n, codes in _WIDE_CODES.items():
+        head = _WIDE_FIRST[first] & (lengths >= n)
+        tail = _WIDE_LAST[last] & (lengths >= n)
+        for at in (starts[head], ends[tail] - n):
+            if not len(at):
+                continue
+            packed = np.zeros(len(at), np.int64)
+            for k in range(n):
+                packed = (packed << 8) | data[at + k]
+            if np.isin(packed, codes).any():
+                return True
+    return False
 
 
 class ParsedPackage(dict[str, dict[str, Cells]]):
@@ -165,7 +225,10 @@ class ParsedTable:
 
 
 def _as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    """One array: a single chunk as it is (``combine_chunks`` would copy it)."""
+    if not isinstance(column, pa.ChunkedArray):
+        return column
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
 def _without(column: pa.Array, missing: pa.Array) -> pa.Array:

@@ -141,7 +141,9 @@ _BOUND_WORDS = {
 def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) -> list[tuple[pdr.Check, Finding]]:
     """The checks of one field, each with what its failure means.
 
-    The column was parsed once (``cells``); the type and bound checks read that parse.
+    The column was parsed once (``cells``); the type and bound checks read that parse. The
+    hygiene checks are made only on a column that may fail them: ``suspects`` (of the file,
+    from its bytes) and the column's own edges.
     """
     name = spec["name"]
     kind = spec.get("type", "string")
@@ -155,6 +157,7 @@ def field_checks(spec: dict, cells: Cells, nfc: bool, suspects: frozenset[str]) 
         # One pass finds whether any cell is unclean; only then is each cause looked for.
         text = is_text(spec)
         patterns = []
+        suspects = suspects | cells.edges
         if suspects & {"control", "whitespace"}:
             patterns.append(_HYGIENE_PATTERN)
         if text and "formula" in suspects:

@@ -19,7 +19,6 @@ import pyarrow.csv as pacsv
 
 from .files import csv_rows, read_regular
 from .report import Problem
-from .text import WHITESPACE
 
 BOM = b"\xef\xbb\xbf"
 _BLOCK, _MAX_BLOCK = 1 << 20, (1 << 31) - 1
@@ -34,7 +33,7 @@ class RawTable:
     table: pa.Table  # columns by position: c0, c1, ...
     lines: np.ndarray  # physical line of each row of ``table``
     nfc: bool  # the whole file is already in Unicode NFC
-    suspects: frozenset[str]  # hygiene problems a byte scan cannot rule out: "control", "whitespace", "formula"
+    suspects: frozenset[str]  # "control" when a byte scan cannot rule out a control character in a cell
     short: dict[int, int] = field(default_factory=dict)  # line of each row with too few cells: its cells judged
     ragged: dict[int, list[str]] = field(default_factory=dict)  # line of each row of another width: its cells
     data: bytes | None = None  # the file's bytes as read (a byte-order mark included), when asked for
@@ -194,7 +193,7 @@ def read_table(
     if ragged.any():
         table = _with_ragged_rows(data, table, starts, ends, lines, keep & ~ragged, ragged, width, cells_of)
     row_lines = lines[keep]
-    suspects = hygiene_suspects(buf, quotes, newlines)
+    suspects = frozenset({"control"}) if has_control(buf, len(newlines), multiline) else frozenset()
     nfc = unicodedata.is_normalized("NFC", wide_text)
     raw = RawTable(header, table, row_lines, nfc, suspects, short, cells_of, original if keep_bytes else None)
     return raw, problems
@@ -277,93 +276,19 @@ def _non_ascii_runs(data: bytes) -> str | None:
         return None
 
 
-# The non-ASCII white space that cells may not start or end with, as UTF-8 byte sequences
-# packed into integers (first byte highest) so that one vectorised lookup finds them all.
-_WIDE_SPACES = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
-_WIDE_LEADS = bytes(sorted({w[0] for w in _WIDE_SPACES}))
-_WIDE_CODES = np.array(sorted(int.from_bytes(w.ljust(3, b"\0"), "big") for w in _WIDE_SPACES), np.int64)
-_WIDE_PAIRS = np.zeros((256, 256), bool)  # the first two bytes of each
-_WIDE_PAIRS[[w[0] for w in _WIDE_SPACES], [w[1] for w in _WIDE_SPACES]] = True
-
-
-# One class bit per byte value, so that a single table lookup classifies a whole chunk.
-_BOUNDARY, _FORMULA, _SPACE, _CONTROL, _WIDE_LEAD = 1, 2, 4, 8, 16
-_CLASSES = np.zeros(256, np.uint8)
-_CLASSES[[COMMA, NL, CR, QUOTE]] |= _BOUNDARY
-_CLASSES[list(b"=+-@")] |= _FORMULA
-_CLASSES[32] |= _SPACE
-_CLASSES[[b for b in range(32) if b != NL] + [127]] |= _CONTROL
-_CLASSES[list(_WIDE_LEADS)] |= _WIDE_LEAD
-
-
-def _has_wide_space(buf: np.ndarray, leads: np.ndarray) -> bool:
-    """Whether a non-ASCII white space starts at one of the ``leads`` positions."""
-    if not len(leads):
-        return False
-    n = len(buf)
-    # Chinese text is full of lead bytes (punctuation starts with E3 or EF): only those
-    # followed by the second byte of some white space are looked at closely.
-    leads = leads[_WIDE_PAIRS[buf[leads], buf[np.minimum(leads + 1, n - 1)]]]
-    if not len(leads):
-        return False
-
-    def at(k: int) -> np.ndarray:  # the byte k after each lead, 0 past the end
-        where = leads + k
-        return np.where(where < n, buf[np.minimum(where, n - 1)], 0).astype(np.int64)
-
-    three = (at(0) << 16) | (at(1) << 8) | at(2)
-    two = three & ~0xFF
-    return bool(np.isin(three, _WIDE_CODES).any() or np.isin(two, _WIDE_CODES).any())
-
-
-def hygiene_suspects(buf: np.ndarray, quotes: np.ndarray, newlines: np.ndarray) -> frozenset[str]:
-    """Which cell-hygiene problems a scan of the bytes cannot rule out for the whole file.
-
-    The scan errs towards suspicion: a suspect is then looked for cell by cell, so the
-    cost of exact checks is paid only by files that may fail them. The buffer is scanned
-    in chunks that stay in the processor's cache, each classified by one table lookup.
-    """
-    suspects = set()
-    if len(quotes) and np.any(np.searchsorted(quotes, newlines) % 2 == 1):
-        suspects.add("control")  # a line break inside a quoted cell
-    n = len(buf)
-    for start in range(0, n, _CHUNK):
-        # one byte of context on each side, for the neighbours of the chunk's edges
-        lo, hi = max(start - 1, 0), min(start + _CHUNK + 1, n)
-        classes = _CLASSES[buf[lo:hi]]
-        own = classes[start - lo : start - lo + _CHUNK]
-        if "control" not in suspects and np.any(own & _CONTROL):
-            suspects.add("control")
-        boundary = (classes & _BOUNDARY).astype(bool)
-        if "formula" not in suspects:
-            formula = (classes & _FORMULA).astype(bool)
-            if (start == 0 and formula[0]) or np.any(formula[1:] & boundary[:-1]):
-                suspects.add("formula")
-        if "whitespace" not in suspects:
-            leads = np.flatnonzero(own & _WIDE_LEAD)
-            if len(leads) and _has_wide_space(buf, leads + start):
-                suspects.add("whitespace")
-        if "whitespace" not in suspects:
-            space = (classes & _SPACE).astype(bool)
-            edge = np.zeros(len(classes), bool)
-            edge[1:] |= space[1:] & boundary[:-1]
-            edge[:-1] |= space[:-1] & boundary[1:]
-            if start == 0:
-                edge[0] |= space[0]
-            if hi == n:
-                edge[-1] |= space[-1]
-            local = np.flatnonzero(edge)
-            if len(local):
-                # a space after a comma inside a quoted cell is ordinary text
-                positions = local + lo
-                inside = (np.searchsorted(quotes, positions) % 2) == 1 if len(quotes) else np.zeros(len(local), bool)
-                before = buf[np.maximum(positions - 1, 0)]
-                after = buf[np.minimum(positions + 1, n - 1)]
-                if np.any(~(inside & (before != QUOTE) & (after != QUOTE))):
-                    suspects.add("whitespace")
-        if len(suspects) == 3:
-            break
-    return frozenset(suspects)
+def has_control(buf: np.ndarray, newlines: int, multiline: bool) -> bool:
+    """Whether some cell may hold a control character: a byte below 32 other than the line
+    feeds that end records, or DEL. A quoted cell that spans lines holds a line feed. The
+    buffer is counted a chunk at a time, so that the temporary arrays stay in the cache."""
+    if multiline:
+        return True
+    low = 0
+    for start in range(0, len(buf), _CHUNK):
+        chunk = buf[start : start + _CHUNK]
+        low += int(np.count_nonzero(chunk < 32))
+        if low > newlines or np.any(chunk == 127):
+            return True
+    return low > newlines
 
 
 def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -473,12 +398,13 @@ def _parse(
     data: bytes, body: int, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int
 ) -> pa.Table:
     """Every record from byte ``body`` on (the header, even one spanning lines, lies before
-    it) as string columns; ragged rows go to ``skip``. The file is one block (up to 2 GiB;
-    pyarrow's default is 1 MiB), so each column is one chunk that the checks use without a
-    copy; pyarrow's own threads, which would parse blocks side by side, are not used: the
-    files are read side by side already, and those threads cost twice the processor time."""
-    block = min(max(_BLOCK, 2 * longest + 2, len(data) - body + 1), _MAX_BLOCK)
-    return pacsv.read_csv(
+    it) as string columns; ragged rows go to ``skip``. The blocks are of 1 MiB (pyarrow's
+    default; at least twice the longest record), which parse in half the time one
+    file-sized block takes; pyarrow's own threads, which would parse blocks side by side,
+    are not used: the files are read side by side already, and those threads cost more
+    processor time. The blocks' columns are then joined, each into one array."""
+    block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
+    table = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)[body:]),
         read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
         parse_options=pacsv.ParseOptions(
@@ -490,3 +416,4 @@ def _parse(
             quoted_strings_can_be_null=False,
         ),
     )
+    return table.combine_chunks()  # each column one array, which the checks use as it is
