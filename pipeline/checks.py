@@ -301,35 +301,61 @@ def _all_distinct(keys: list[pa.Array]) -> bool:
     return len(np.unique(present)) == len(present)
 
 
-def _unique_rows(cells: list[Cells]) -> Callable:
+class Neighbours:
+    """Each row's primary key against the row above's, compared once. The row-order check
+    reads which rows sort before the row above; and while the rows are sorted and no key
+    cell is missing, a key repeats exactly where a row equals the row above, so its
+    uniqueness needs no hashing."""
+
+    def __init__(self, cells: list[Cells]) -> None:
+        self.cells = cells
+        self._compared: tuple[np.ndarray, np.ndarray] | None = None
+
+    def compared(self) -> tuple[np.ndarray, np.ndarray]:
+        """For each row from the second: whether it sorts before the row above, and whether
+        no field told the two apart (equal, or a value missing)."""
+        if self._compared is None:
+            n = len(self.cells[0].raw) if self.cells else 0
+            before, decided = np.zeros(max(n - 1, 0), bool), np.zeros(max(n - 1, 0), bool)
+            for cells in self.cells if n > 1 else []:
+                values = cells.comparable()
+                prev, cur = values[:-1], values[1:]
+                less = pc.fill_null(pc.less(cur, prev), False).to_numpy(zero_copy_only=False)
+                greater = pc.fill_null(pc.greater(cur, prev), False).to_numpy(zero_copy_only=False)
+                before |= less & ~decided
+                decided |= less | greater
+            self._compared = (before, ~decided)
+        return self._compared
+
+    def repeated(self) -> np.ndarray | None:
+        """The rows whose key equals an earlier row's, when the neighbours tell; else None."""
+        keys = [c.key() for c in self.cells]
+        if not keys or any(k.null_count or pa.types.is_floating(k.type) for k in keys):
+            return None
+        before, same = self.compared()
+        if before.any():
+            return None
+        return np.concatenate(([False], same)) if len(keys[0]) else np.zeros(0, bool)
+
+
+def _unique_rows(cells: list[Cells], neighbours: Neighbours | None = None) -> Callable:
     def check(frame: pd.DataFrame) -> pd.Series:
         with phase("keys"):
-            return pd.Series(~repeated(cells), index=frame.index)
+            found = neighbours.repeated() if neighbours else None
+            return pd.Series(~(repeated(cells) if found is None else found), index=frame.index)
 
     return check
 
 
-def _sorted(fields: list[str], cells: dict[str, Cells]) -> Callable:
+def _sorted(neighbours: Neighbours) -> Callable:
     """True on rows that do not sort before the row above them (by primary key)."""
 
     def check(frame: pd.DataFrame) -> pd.Series:
         with phase("keys"):
-            return _check(frame)
-
-    def _check(frame: pd.DataFrame) -> pd.Series:
-        n = len(frame)
-        ok = np.ones(n, bool)
-        if n < 2:
+            ok = np.ones(len(frame), bool)
+            if len(frame) > 1:
+                ok[1:] = ~neighbours.compared()[0]
             return pd.Series(ok, index=frame.index)
-        decided = np.zeros(n - 1, bool)
-        for name in fields:
-            values = cells[name].comparable()
-            prev, cur = values[:-1], values[1:]
-            less = pc.fill_null(pc.less(cur, prev), False).to_numpy(zero_copy_only=False)
-            greater = pc.fill_null(pc.greater(cur, prev), False).to_numpy(zero_copy_only=False)
-            ok[1:] &= ~(less & ~decided)
-            decided |= less | greater
-        return pd.Series(ok, index=frame.index)
 
     return check
 
@@ -373,11 +399,13 @@ def resource_schema(
     frame_checks = []
     present_pk = [f for f in pk if f in frame]
     if present_pk == pk and pk:
-        frame_checks.append(pdr.Check(_unique_rows([cells[f] for f in pk]), name="multiple_fields_uniqueness"))
+        neighbours = Neighbours([cells[f] for f in pk])
+        unique_key = _unique_rows([cells[f] for f in pk], neighbours)
+        frame_checks.append(pdr.Check(unique_key, name="multiple_fields_uniqueness"))
         findings[(None, "multiple_fields_uniqueness")] = Finding(
             "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
         )
-        frame_checks.append(pdr.Check(_sorted(pk, cells), name="row-order"))
+        frame_checks.append(pdr.Check(_sorted(neighbours), name="row-order"))
         findings[(None, "row-order")] = Finding(
             "row-order",
             f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)} (run make fmt)",

@@ -561,10 +561,13 @@ def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
             rows = frames.positions(name, column, "sources", "source_id")
             cited[rows[rows >= 0]] = True
     # A look-up finds the first of repeated ids: a repeat of a cited id is cited too (the
-    # repeat itself is a primary-key problem).
-    ids = _strings(df["source_id"])
-    repeats = pc.is_in(ids, value_set=ids.filter(pa.array(cited)))
-    return pd.Series(cited | pc.fill_null(repeats, False).to_numpy(zero_copy_only=False), index=df.index)
+    # repeat itself is a primary-key problem). Only the sources not found cited can be such.
+    rest = np.flatnonzero(~cited)
+    if len(rest):
+        ids = _strings(df["source_id"])
+        repeats = pc.is_in(ids.take(pa.array(rest)), value_set=ids.filter(pa.array(cited)))
+        cited[rest] = pc.fill_null(repeats, False).to_numpy(zero_copy_only=False)
+    return pd.Series(cited, index=df.index)
 
 
 @rule(

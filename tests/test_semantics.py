@@ -217,6 +217,24 @@ def test_integer_primary_keys_compare_as_integers(tmp_path: Path) -> None:
     assert problem.value == "1" and "first at line 2" in problem.message
 
 
+# A repeated key is found whether the rows are sorted (neighbours compared) or not (hashed).
+KEY_CASES = [
+    ("id,x\na,1\nb,2\nb,3\nc,4\n", [("primary-key", 4)]),  # sorted: the repeat is the row above
+    ("id,x\nb,1\na,2\nb,3\n", [("row-order", 3), ("primary-key", 4)]),  # unsorted: found by hashing
+    ("id,y,x\na,1,p\na,2,q\na,2,r\nb,1,s\n", [("primary-key", 4)]),  # two fields, sorted
+    ("id,y,x\na,2,p\na,1,q\na,2,r\n", [("row-order", 3), ("primary-key", 4)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), KEY_CASES)
+def test_a_repeated_primary_key_is_found_in_sorted_and_unsorted_rows(tmp_path: Path, text: str, expected) -> None:
+    fields = text.split("\n", 1)[0].split(",")
+    key = [f for f in fields if f != "x"]
+    schema = {"fields": [{"name": f, "type": "integer" if f == "y" else "string"} for f in fields], "primaryKey": key}
+    descriptor = build(tmp_path, {"t": (schema, text)})
+    assert sorted((p.code, p.line) for p in validate(descriptor).problems) == sorted(expected)
+
+
 def test_a_foreign_key_finds_the_same_integer_written_otherwise(tmp_path: Path) -> None:
     parent = ({"fields": [{"name": "id", "type": "integer"}], "primaryKey": ["id"]}, "id\n1\n2\n")
     child_schema = {
