@@ -77,6 +77,39 @@ class Frames(dict[str, pd.DataFrame]):
         """The day each cited source was read, as a day key."""
         return self.looked_up_days(resource, column, "sources", "source_id", "accessed")
 
+    def codes(self, resource: str, column: str) -> np.ndarray:
+        """A number for each cell of ``column``, equal exactly where the values are (a missing
+        cell has a number of its own), to group rows by: for a foreign key, the row its value
+        refers to (looked up once already, for the key check); for a vocabulary, the code of
+        its parse; else the text, hashed."""
+        return self._cached(("codes", resource, column), lambda: self._codes(resource, column))
+
+    def _codes(self, resource: str, column: str) -> np.ndarray:
+        cells = self.parsed.get(resource, {}).get(column)
+        if cells is None:  # a column the header lacks: every cell missing
+            return np.zeros(len(self[resource]), np.int64)
+        raw = cells.key()
+        reference = next((r for r in self.parsed.references if r[:2] == (resource, column)), None)
+        if reference is not None and reference[2] in self.parsed:
+            rows = self.positions(*reference).copy()
+            size = len(self[reference[2]])
+            missing = raw.is_null().to_numpy(zero_copy_only=False)
+            unknown = (rows < 0) & ~missing  # a value found nowhere (a foreign-key problem)
+            if unknown.any():
+                rows[unknown] = size + 1 + _text_codes(raw.filter(pa.array(unknown)))
+            rows[missing] = size
+            return rows
+        typed = cells.typed
+        if pa.types.is_dictionary(typed.type) and typed.null_count == raw.null_count:
+            return pc.fill_null(typed.indices, len(typed.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+        return _text_codes(raw)
+
+
+def _text_codes(values: pa.Array) -> np.ndarray:
+    """The values hashed to numbers, equal where the values are; a missing value is one more."""
+    encoded = pc.dictionary_encode(values)
+    return pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+
 
 def _strings(series: pd.Series) -> pa.Array:
     """A column as one Arrow string array (no copy when it is Arrow-backed already)."""
@@ -433,12 +466,19 @@ def _event_counterparty(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["other_organization_id"] != df["organization_id"])
 
 
-def _group_ids(columns: list[pa.Array]) -> np.ndarray:
-    """One number per distinct combination of the key columns (a missing key is a value of
-    its own): the columns joined with a separator no valid cell holds, then hashed by Arrow."""
-    filled = [pc.fill_null(c, "\x00") for c in columns]
-    joined = pc.binary_join_element_wise(*filled, "\x1f") if len(filled) > 1 else filled[0]
-    return pc.dictionary_encode(joined).indices.to_numpy(zero_copy_only=False).astype(np.int64)
+def _group_ids(codes: list[np.ndarray]) -> np.ndarray:
+    """One number per distinct combination of the columns' codes (see ``Frames.codes``),
+    counted from 0: the codes are combined by place value, renumbered whenever the next
+    column's place would overflow."""
+    group = np.zeros(len(codes[0]) if codes else 0, np.int64)
+    for column in codes:
+        if not len(column):
+            break
+        size = int(column.max()) + 1
+        if int(group.max()) >= (1 << 62) // size:
+            group = pd.factorize(group)[0].astype(np.int64)
+        group = group * size + column
+    return pd.factorize(group)[0].astype(np.int64) if len(group) else group
 
 
 def _preferred(
@@ -472,8 +512,10 @@ def _preferred(
 )
 def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     # The subject of an event is its platform when it names one, else its organization.
-    subject = pc.coalesce(_strings(df["platform_id"]), _strings(df["organization_id"]))
-    group = _group_ids([subject, _strings(df["event"])]) if len(df) else np.zeros(0, np.int64)
+    platform, organization = frames.codes("events", "platform_id"), frames.codes("events", "organization_id")
+    named = df["platform_id"].notna().to_numpy(bool)
+    subject = np.where(named, platform, platform.max(initial=0) + 1 + organization)
+    group = _group_ids([subject, frames.codes("events", "event")])
 
     def disagree(sub: pd.DataFrame, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
         # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
@@ -521,7 +563,7 @@ def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
 )
 def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     keys = ["platform_id", "measure", "segment", "scope", "as_of"]
-    group = _group_ids([_strings(df[k]) for k in keys]) if len(df) else np.zeros(0, np.int64)
+    group = _group_ids([frames.codes("metrics", k) for k in keys])
 
     def disagree(sub: pd.DataFrame, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
         values = sub["value"].astype("float64").reset_index(drop=True).groupby(group)

@@ -230,7 +230,8 @@ def to_arrow(arr: pa.Array, spec: dict, valid: pa.Array | None = None) -> pa.Arr
     kind = spec.get("type", "string")
     if valid is None:
         valid = lexically_valid(arr, spec)
-    if pc.any(pc.invert(pc.fill_null(valid, True))).as_py():
+    # (a missing cell is not valid either, but it is null already)
+    if pc.any(pc.and_(pc.invert(pc.fill_null(valid, True)), pc.is_valid(arr))).as_py():
         clean = pc.if_else(pc.fill_null(valid, False), arr, pa.scalar(None, pa.string()))
     else:  # every cell present is valid: no copy
         clean = arr
