@@ -14,6 +14,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, TypeVar
 
+# One command is one short computation that never multiplies matrices: numpy's BLAS need
+# not start a thread of its own, which would spin beside the readers for nothing. Set
+# before numpy is first imported; a value the user gives is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import typer
 
 from .errors import PackageError

@@ -414,6 +414,7 @@ def _parse(
             column_types=dict.fromkeys(names, pa.string()),
             strings_can_be_null=False,
             quoted_strings_can_be_null=False,
+            check_utf8=False,  # the whole file was found valid UTF-8, and no cell splits a character
         ),
     )
     return table.combine_chunks()  # each column one array, which the checks use as it is

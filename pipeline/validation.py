@@ -7,6 +7,7 @@ read (numpy and pyarrow) while pandas and pandera load, since both take about as
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import re
@@ -167,7 +168,9 @@ def read_package(
     caller can publish exactly what was checked."""
     # The threads hand the interpreter lock to each other often: a worker between two numpy
     # or Arrow calls would otherwise wait up to 5 ms for a thread running Python (an import,
-    # a pandera check), and it makes hundreds of such calls. Restored on the way out.
+    # a pandera check), and it makes hundreds of such calls. And the cyclic garbage collector
+    # waits: loading pandas and pandera makes it walk their hundreds of thousands of objects
+    # again and again, while a validation makes few cycles. Both restored on the way out.
     with _quick_switching():
         return _read_package(package, tables)
 
@@ -175,16 +178,20 @@ def read_package(
 _switching = threading.Lock()
 _switching_users = 0
 _switching_saved = 0.005
+_collecting = False
 
 
 @contextmanager
 def _quick_switching() -> Iterator[None]:
-    """The short switch interval while any validation runs; the caller's value after the last."""
-    global _switching_users, _switching_saved
+    """The short switch interval and no cyclic collection while any validation runs; the
+    caller's settings after the last."""
+    global _switching_users, _switching_saved, _collecting
     with _switching:
         if _switching_users == 0:
             _switching_saved = sys.getswitchinterval()
             sys.setswitchinterval(SWITCH_INTERVAL)
+            _collecting = gc.isenabled()
+            gc.disable()
         _switching_users += 1
     try:
         yield
@@ -193,6 +200,8 @@ def _quick_switching() -> Iterator[None]:
             _switching_users -= 1
             if _switching_users == 0:
                 sys.setswitchinterval(_switching_saved)
+                if _collecting:
+                    gc.enable()
 
 
 def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[dict[str, pd.DataFrame], list[Problem]]:

@@ -235,6 +235,22 @@ def test_a_repeated_primary_key_is_found_in_sorted_and_unsorted_rows(tmp_path: P
     assert sorted((p.code, p.line) for p in validate(descriptor).problems) == sorted(expected)
 
 
+# Lengths count characters, not bytes: a Chinese character is three bytes of UTF-8.
+LENGTH_CASES = [
+    ({"maxLength": 2}, ["领英", "赤兔网", "ab"], [3]),
+    ({"maxLength": 6}, ["领英中国赤兔", "ab"], []),
+    ({"minLength": 3}, ["领英", "abc", "脉脉网"], [2]),
+    ({"minLength": 2}, ["a", "领", "ab"], [2, 3]),
+    ({"minLength": 1, "maxLength": 1}, ["领", "英国"], [3]),
+]
+
+
+@pytest.mark.parametrize(("constraints", "cells", "failing"), LENGTH_CASES)
+def test_lengths_count_characters(tmp_path: Path, constraints: dict, cells: list[str], failing: list[int]) -> None:
+    descriptor = build(tmp_path, {"t": one_field("string", cells, constraints=constraints)})
+    assert [p.line for p in validate(descriptor).problems] == failing
+
+
 def test_a_foreign_key_finds_the_same_integer_written_otherwise(tmp_path: Path) -> None:
     parent = ({"fields": [{"name": "id", "type": "integer"}], "primaryKey": ["id"]}, "id\n1\n2\n")
     child_schema = {

@@ -556,11 +556,16 @@ def test_a_figure_with_no_measure_is_not_also_judged_against_the_launch(package:
     assert codes == ["constraint-error"]
 
 
-def test_validations_in_two_threads_restore_the_switch_interval(package: Path) -> None:
+def test_validations_in_two_threads_restore_the_switch_interval_and_the_collector(package: Path) -> None:
+    import gc
     import sys
     from concurrent.futures import ThreadPoolExecutor
 
     before = sys.getswitchinterval()
-    with ThreadPoolExecutor(2) as pool:
-        reports = list(pool.map(validate, [package] * 4))
-    assert all(r.valid for r in reports) and sys.getswitchinterval() == before
+    for enabled in (True, False):
+        gc.enable() if enabled else gc.disable()
+        with ThreadPoolExecutor(2) as pool:
+            reports = list(pool.map(validate, [package] * 4))
+        assert all(r.valid for r in reports) and sys.getswitchinterval() == before
+        assert gc.isenabled() is enabled
+    gc.enable()
