@@ -60,18 +60,20 @@ class Cells:
         return self._comparable
 
 
-# Bytes a cell may not start or end with: ASCII white space and control characters, and
-# the non-ASCII white space as UTF-8 sequences packed into integers (first byte highest).
-_ASCII_SPACE = np.zeros(256, bool)
-_ASCII_SPACE[[ord(c) for c in WHITESPACE if ord(c) < 128]] = True
-_FORMULA = np.zeros(256, bool)
-_FORMULA[list(FORMULA_START.encode())] = True
-_WIDE = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
-_WIDE_FIRST = np.zeros(256, bool)
-_WIDE_FIRST[[w[0] for w in _WIDE]] = True
-_WIDE_LAST = np.zeros(256, bool)
-_WIDE_LAST[[w[-1] for w in _WIDE]] = True
-_WIDE_CODES = {n: np.array(sorted(int.from_bytes(w, "big") for w in _WIDE if len(w) == n)) for n in (2, 3)}
+# What a cell's first and last bytes may tell, one bit each, so that one table lookup per
+# end classifies every cell: ASCII white space (control characters among it), a formula's
+# first character, or a byte that starts (ends) a non-ASCII white space, whose UTF-8
+# sequences are packed into integers (first byte highest) to be compared whole.
+_SPACE, _FORMULA, _WIDE = 1, 2, 4
+_WIDE_SEQUENCES = [c.encode("utf-8") for c in WHITESPACE if ord(c) > 127]
+_HEAD = np.zeros(256, np.uint8)
+_HEAD[[ord(c) for c in WHITESPACE if ord(c) < 128]] |= _SPACE
+_HEAD[list(FORMULA_START.encode())] |= _FORMULA
+_HEAD[[w[0] for w in _WIDE_SEQUENCES]] |= _WIDE
+_TAIL = np.zeros(256, np.uint8)
+_TAIL[[ord(c) for c in WHITESPACE if ord(c) < 128]] |= _SPACE
+_TAIL[[w[-1] for w in _WIDE_SEQUENCES]] |= _WIDE
+_WIDE_CODES = {n: np.array(sorted(int.from_bytes(w, "big") for w in _WIDE_SEQUENCES if len(w) == n)) for n in (2, 3)}
 
 
 def edge_suspects(raw: pa.Array) -> frozenset[str]:
@@ -86,27 +88,26 @@ def edge_suspects(raw: pa.Array) -> frozenset[str]:
         return frozenset()
     bounds = np.frombuffer(offsets, np.int32)[raw.offset : raw.offset + len(raw) + 1]
     data = np.frombuffer(text, np.uint8)
-    starts, ends = bounds[:-1], bounds[1:]
-    keep = ends > starts
+    keep = bounds[1:] > bounds[:-1]
     if raw.null_count:
         keep &= raw.is_valid().to_numpy(zero_copy_only=False)
-    starts, ends = starts[keep], ends[keep]
-    first, last = data[starts], data[ends - 1]
-    found = set()
-    if _FORMULA[first].any():
-        found.add("formula")
-    if _ASCII_SPACE[first].any() or _ASCII_SPACE[last].any() or _wide_edge(data, starts, ends, first, last):
+    cells = np.flatnonzero(keep)
+    starts, ends = bounds[cells], bounds[cells + 1]
+    head, tail = _HEAD[data[starts]], _TAIL[data[ends - 1]]
+    seen_head = int(np.bitwise_or.reduce(head)) if len(head) else 0
+    seen = seen_head | (int(np.bitwise_or.reduce(tail)) if len(tail) else 0)
+    found = {"formula"} if seen_head & _FORMULA else set()
+    wide = bool(seen & _WIDE) and not seen & _SPACE and _wide_edge(data, starts, ends, head & _WIDE, tail & _WIDE)
+    if seen & _SPACE or wide:
         found.add("whitespace")
     return frozenset(found)
 
 
-def _wide_edge(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, first: np.ndarray, last: np.ndarray) -> bool:
+def _wide_edge(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, head: np.ndarray, tail: np.ndarray) -> bool:
     """Whether a cell starts or ends with a non-ASCII white space (two or three bytes)."""
     lengths = ends - starts
     for n, codes in _WIDE_CODES.items():
-        head = _WIDE_FIRST[first] & (lengths >= n)
-        tail = _WIDE_LAST[last] & (lengths >= n)
-        for at in (starts[head], ends[tail] - n):
+        for at in (starts[(head > 0) & (lengths >= n)], ends[(tail > 0) & (lengths >= n)] - n):
             if not len(at):
                 continue
             packed = np.zeros(len(at), np.int64)
