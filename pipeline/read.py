@@ -404,7 +404,7 @@ def _parse(
     are not used: the files are read side by side already, and those threads cost more
     processor time. The blocks' columns are then joined, each into one array."""
     block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
-    table = pacsv.read_csv(
+    parsed = pacsv.read_csv(
         pa.BufferReader(pa.py_buffer(data)[body:]),
         read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
         parse_options=pacsv.ParseOptions(
@@ -417,4 +417,11 @@ def _parse(
             check_utf8=False,  # the whole file was found valid UTF-8, and no cell splits a character
         ),
     )
-    return table.combine_chunks()  # each column one array, which the checks use as it is
+    # Each column joined into one array, which the checks use as it is; one at a time, each
+    # column's blocks freed once it is joined, so that the file is not held twice over.
+    names, columns = parsed.column_names, parsed.columns
+    del parsed
+    for index, column in enumerate(columns):
+        columns[index] = column.combine_chunks()
+        del column
+    return pa.table(columns, names=names)
