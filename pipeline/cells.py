@@ -129,14 +129,17 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
         # refer to one key are hashed together with it, once
         self.references = list(references or [])
         self._positions: dict[tuple[str, str, str, str], np.ndarray] = {}
-        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}  # one per key referred to
 
     def positions(self, resource: str, column: str, target: str, key: str) -> np.ndarray:
         """For each cell of ``resource.column``, the row of ``target`` whose ``key`` holds the
         same text; -1 where none does or the cell is empty."""
         index = (resource, column, target, key)
         if index not in self._positions:
-            with self._lock, phase("keys"):  # the checks run in threads: one of them hashes
+            # The checks run in threads: one of them hashes a key and what refers to it, while
+            # another may hash another key.
+            lock = self._locks.setdefault((target, key), threading.Lock())
+            with lock, phase("keys"):
                 if index not in self._positions:
                     self._look_up(index)
         return self._positions[index]

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -235,15 +235,46 @@ def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[d
                 problems += blank
         readable = [r for r in package.resources if r.name in frames]
         # The cell checks and the rules (which need every file) share the pool, longest first.
-        jobs = [(len(frames[r.name]), partial(f.check_cells, r, frames, parsed, tables[r.name])) for r in readable]
-        if len(frames) == len(package.resources):
-            jobs += f.rule_jobs(package, frames, parsed)
-        jobs.sort(key=lambda job: -job[0])
+        checks = {r.name: partial(f.check_cells, r, frames, parsed, tables[r.name]) for r in readable}
+        rules = f.rule_jobs(package, frames, parsed) if len(frames) == len(package.resources) else []
+        jobs = _scheduled(checks, rules, readable, parsed, frames)
         # A cell that a short row lacks is reported as missing-cell alone, not checked again.
         short = {(r.path, line): count for r in readable for line, count in tables[r.name].short.items()}
-        for found in pool.map(lambda job: job[1](), jobs):
+        for found in pool.map(lambda job: job(), jobs):
             problems += [p for p in found if not p.column or p.column <= short.get((p.path, p.line), p.column)]
     return frames, problems
+
+
+def _scheduled(
+    checks: dict[str, Callable[[], list[Problem]]],
+    rules: list[tuple[int, Callable[[], list[Problem]]]],
+    readable: list[Resource],
+    parsed: ParsedPackage,
+    frames: dict[str, pd.DataFrame],
+) -> list[Callable[[], list[Problem]]]:
+    """The jobs in the order the workers take them. First the look-ups of the keys that
+    foreign keys refer to, the largest first: the checks and the rules of most files wait for
+    them. Then the cell checks of the files that refer to no key as large, the longest
+    first, so that a worker is not left waiting while another hashes the largest key; then
+    the other checks and the rules, the longest first."""
+    targets: dict[tuple[str, str], tuple[str, str, str, str]] = {}
+    for reference in parsed.references:
+        if reference[0] in frames and reference[2] in frames:
+            targets.setdefault(reference[2:], reference)
+    order = sorted(targets, key=lambda target: -len(frames[target[0]]))
+    largest = order[0][0] if order else None
+    rows = {r.name: len(frames[r.name]) for r in readable}
+    free = {r.name for r in readable if largest not in {t for _, t, _ in r.foreign_keys()}}
+    first = sorted(free, key=lambda name: -rows[name])
+    rest = [(rows[name], job) for name, job in checks.items() if name not in free] + rules
+    rest.sort(key=lambda job: -job[0])
+    lookups = [partial(_look_up, parsed, targets[target]) for target in order]
+    return lookups + [checks[name] for name in first] + [job for _, job in rest]
+
+
+def _look_up(parsed: ParsedPackage, reference: tuple[str, str, str, str]) -> list[Problem]:
+    parsed.positions(*reference)
+    return []
 
 
 def check_header(resource: Resource, header: list[str]) -> list[Problem]:
