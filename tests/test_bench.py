@@ -52,3 +52,14 @@ def test_phases_are_recorded_only_while_asked(package: Path) -> None:
     seen = dict(totals)
     validate(package)
     assert dict(totals) == seen
+
+
+def test_a_timed_command_reports_its_own_peak_memory_not_the_benchmarks() -> None:
+    import sys
+
+    from pipeline.bench import _run
+
+    held = b"x" * (300 << 20)  # the benchmark holding the packages it wrote
+    elapsed, cpu, peak, code, last = _run([sys.executable, "-c", "print('small')"])
+    assert (code, last) == (0, "small") and elapsed > 0 and cpu > 0
+    assert peak < 150, f"{peak:.0f} MB: the benchmark's own {len(held) >> 20} MB were counted"
