@@ -131,7 +131,8 @@ def read_table(
     crlf = length > 0
     crlf[crlf] = buf[ends[crlf] - 1] == CR
     blank = (length - crlf) == 0
-    lines = _line_of(newlines, starts) if len(quotes) else np.arange(1, len(starts) + 1)
+    # with no line break inside a quoted cell, record i starts on line i + 1
+    lines = _line_of(newlines, starts) if multiline else np.arange(1, len(starts) + 1)
 
     if blank[0]:
         problem("blank-label", 1, None, "the first line is empty; expected the header row")
