@@ -234,7 +234,7 @@ def _read_package(package: Package, kept: dict[str, RawTable] | None) -> tuple[d
                     frames[resource.name], blank = f.frame_of(resource, columns)
                 problems += blank
         readable = [r for r in package.resources if r.name in frames]
-        # The cell checks and the rules (which need every file) share the pool, longest first.
+        # The key look-ups, the cell checks and the rules (which need every file) share the pool.
         checks = {r.name: partial(f.check_cells, r, frames, parsed, tables[r.name]) for r in readable}
         rules = f.rule_jobs(package, frames, parsed) if len(frames) == len(package.resources) else []
         jobs = _scheduled(checks, rules, readable, parsed, frames)
