@@ -202,18 +202,39 @@ def key_codes(columns: list[pa.Array]) -> np.ndarray:
     """One integer per row that is equal exactly where the rows' typed key values are all
     equal; -1 where any of them is missing."""
     n = len(columns[0]) if columns else 0
-    codes = np.zeros(n, np.int64)
     missing = np.zeros(n, bool)
     for column in columns:
-        encoded = pc.dictionary_encode(column)
-        indices = encoded.indices
-        missing |= indices.is_null().to_numpy(zero_copy_only=False)
-        part = pc.fill_null(indices, 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        codes = codes * (len(encoded.dictionary) + 1) + part
-        if len(columns) > 1:  # keep the codes small: renumber the combination so far
-            codes = np.unique(codes, return_inverse=True)[1].astype(np.int64)
+        if column.null_count:
+            missing |= column.is_null().to_numpy(zero_copy_only=False)
+    codes = combined_codes([value_codes(column) for column in columns])
     codes[missing] = -1
     return codes
+
+
+def value_codes(values: pa.Array) -> np.ndarray:
+    """The values hashed to numbers from 0, equal where the values are; a missing value is
+    the number after the last."""
+    encoded = pc.dictionary_encode(values)
+    return pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def combined_codes(codes: list[np.ndarray]) -> np.ndarray:
+    """One number per distinct combination of the columns' codes (each from 0), counted from
+    0: the codes are combined by place value, renumbered whenever the next column's place
+    would overflow."""
+    combined = np.zeros(len(codes[0]) if codes else 0, np.int64)
+    if not len(combined):
+        return combined
+    for column in codes:
+        size = int(column.max()) + 1
+        if int(combined.max()) >= (1 << 62) // size:
+            combined = _renumbered(combined)
+        combined = combined * size + column
+    return _renumbered(combined)
+
+
+def _renumbered(codes: np.ndarray) -> np.ndarray:
+    return np.unique(codes, return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .cells import combined_codes, value_codes
 from .package import DESCRIPTOR
 from .properties import RULE_SETS as RULE_SET_NAMES
 from .report import Problem
@@ -96,19 +97,14 @@ class Frames(dict[str, pd.DataFrame]):
             missing = raw.is_null().to_numpy(zero_copy_only=False)
             unknown = (rows < 0) & ~missing  # a value found nowhere (a foreign-key problem)
             if unknown.any():
-                rows[unknown] = size + 1 + _text_codes(raw.filter(pa.array(unknown)))
+                rows[unknown] = size + 1 + value_codes(raw.filter(pa.array(unknown)))
             rows[missing] = size
             return rows
         typed = cells.typed
         if pa.types.is_dictionary(typed.type) and typed.null_count == raw.null_count:
             return pc.fill_null(typed.indices, len(typed.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
-        return _text_codes(raw)
+        return value_codes(raw)
 
-
-def _text_codes(values: pa.Array) -> np.ndarray:
-    """The values hashed to numbers, equal where the values are; a missing value is one more."""
-    encoded = pc.dictionary_encode(values)
-    return pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _strings(series: pd.Series) -> pa.Array:
@@ -466,21 +462,6 @@ def _event_counterparty(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _ok(df["other_organization_id"] != df["organization_id"])
 
 
-def _group_ids(codes: list[np.ndarray]) -> np.ndarray:
-    """One number per distinct combination of the columns' codes (see ``Frames.codes``),
-    counted from 0: the codes are combined by place value, renumbered whenever the next
-    column's place would overflow."""
-    group = np.zeros(len(codes[0]) if codes else 0, np.int64)
-    for column in codes:
-        if not len(column):
-            break
-        size = int(column.max()) + 1
-        if int(group.max()) >= (1 << 62) // size:
-            group = pd.factorize(group)[0].astype(np.int64)
-        group = group * size + column
-    return pd.factorize(group)[0].astype(np.int64) if len(group) else group
-
-
 def _preferred(
     df: pd.DataFrame, group: np.ndarray, disagree: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray]
 ) -> pd.Series:
@@ -515,7 +496,7 @@ def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     platform, organization = frames.codes("events", "platform_id"), frames.codes("events", "organization_id")
     named = df["platform_id"].notna().to_numpy(bool)
     subject = np.where(named, platform, platform.max(initial=0) + 1 + organization)
-    group = _group_ids([subject, frames.codes("events", "event")])
+    group = combined_codes([subject, frames.codes("events", "event")])
 
     def disagree(sub: pd.DataFrame, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
         # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
@@ -563,7 +544,7 @@ def _metric_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
 )
 def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
     keys = ["platform_id", "measure", "segment", "scope", "as_of"]
-    group = _group_ids([frames.codes("metrics", k) for k in keys])
+    group = combined_codes([frames.codes("metrics", k) for k in keys])
 
     def disagree(sub: pd.DataFrame, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
         values = sub["value"].astype("float64").reset_index(drop=True).groupby(group)
