@@ -72,7 +72,9 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
         if changelog.entry(notes, current):
             raise ReleaseError(
                 f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
-                f"release {current}; commit, then `git tag -a v{current} -m v{current}` and `make release`"
+                f"release {current}; if `make bump` just drafted it, commit, then `git tag -a v{current} -m "
+                f"v{current}` and `make release`; if it no longer describes the package, delete it and run "
+                "`make bump` again to draft it, and the docs, from the package as it is"
             )
         return Bump(None, "first", None, current, initial_entry(path, current))
     previous = tag[1:]

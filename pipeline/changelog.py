@@ -1,7 +1,8 @@
 """CHANGELOG.md: one ``## X.Y.Z`` section per release, newest first.
 
 The section of a version is the release's notes: ``make bump`` writes it from the diff
-against the previous tag, the maintainer may edit it, and the release carries it as written.
+against the previous tag, with what ``## Unreleased`` explains, the maintainer may edit it,
+and the release carries it as written.
 """
 
 from __future__ import annotations
@@ -21,8 +22,20 @@ def entry(text: str, version: str) -> str | None:
     return None
 
 
+#: The section, above the releases, where a change waiting for the next release is
+#: explained (why a row was removed or renamed): ``make bump`` moves it into that release.
+UNRELEASED = "Unreleased"
+
+
 def with_entry(text: str, section: str) -> str:
-    """``text`` with ``section`` placed above the newest entry (after any preamble)."""
+    """``text`` with ``section`` placed above the newest entry (after any preamble), the
+    lines of the ``## Unreleased`` section, if any, moved to the end of ``section``."""
+    pending = entry(text, UNRELEASED)
+    if pending is not None:
+        start = text.index(pending.rstrip())
+        text = text[:start] + text[start + len(pending.rstrip()) :].lstrip("\n")
+        body = pending.split("\n", 1)[1].strip()
+        section = section.rstrip() + ("\n\n" + body if body else "")
     first = HEADING.search(text)
     section = section.rstrip() + "\n\n"
     if first is None:

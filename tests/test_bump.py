@@ -94,6 +94,19 @@ def test_a_removed_field_is_a_major_bump(repo: Path) -> None:
     assert plan(repo / "datapackage.json").version == "3.0.0"
 
 
+def test_the_unreleased_notes_go_into_the_next_entry(repo: Path) -> None:
+    note = "- metrics `alpha-users-2011` renamed: its figure is of registered users."
+    changelog = f"# Changelog\n\n## Unreleased\n\n{note}\n\n## {OLD}\n\nThe first fixture release.\n"
+    (repo / "CHANGELOG.md").write_text(changelog, encoding="utf-8")
+    git(repo, "commit", "-qam", "A note")
+    edit(repo, "metrics", ",250000,", ",260000,")
+    result = bump(repo / "datapackage.json")
+    text = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert "## Unreleased" not in text
+    assert entry(text, result.version).rstrip().endswith(note)
+    assert entry(text, OLD) == f"## {OLD}\n\nThe first fixture release.\n"
+
+
 def test_a_version_set_by_hand_at_least_as_high_as_due_is_kept(repo: Path) -> None:
     edit(repo, "metrics", ",250000,", ",260000,")
     set_descriptor_version(repo, "3.0.0")
