@@ -487,13 +487,14 @@ def _field_problems(spec: dict) -> list[str]:
 
 
 def _valid_values(values: list, spec: dict) -> bool:
-    """Whether every value is one of the field's type: strings are judged without Arrow,
-    which would convert Python values and so load pandas while the files are being read."""
-    from .schema import schema_values
+    """Whether every value is one of the field's type. Told without Arrow where Python can
+    be sure: Arrow loads pandas on its first conversion of a Python value, and the
+    descriptor is checked before any file is read, so that load would hold up the reading."""
+    from .schema import plainly_valid, schema_values
 
     if spec.get("type", "string") in ("string", "any"):
         return all(isinstance(v, str) for v in values)
-    return schema_values(values, spec) is not None
+    return all(plainly_valid(v, spec) for v in values) or schema_values(values, spec) is not None
 
 
 def _categories_problems(spec: dict) -> list[str]:

@@ -306,6 +306,29 @@ def _as_text(value: object, spec: dict) -> str | None:
     return None
 
 
+def plainly_valid(value: object, spec: dict) -> bool:
+    """Whether a value written in a schema (a bound, an enum member) is surely a valid value
+    of the field's type, told by Python alone: an integer, year or number written as a JSON
+    number, or a date in its lexical form that is a real day. False means only "not sure":
+    ``schema_values`` decides then, as for every other type."""
+    kind = spec.get("type", "string")
+    if isinstance(value, bool):
+        return False
+    if kind == "integer":
+        return isinstance(value, int) and len(str(abs(value))) <= MAX_DIGITS
+    if kind == "year":
+        return isinstance(value, int) and 1000 <= abs(value) <= 9999
+    if kind == "number":
+        return isinstance(value, float) or (isinstance(value, int) and abs(value) < 10**300)
+    if kind == "date" and isinstance(value, str) and re.fullmatch(LEXICAL["date"], value):
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    return False
+
+
 def schema_values(values: list, spec: dict) -> pa.Array | None:
     """Values written in a schema as typed values of the field, to compare cells with; None
     when one of them is not a valid value of the field's type."""
