@@ -15,7 +15,13 @@ import io
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: The largest cell Python's csv module is allowed: none is refused for its size (its
 #: default refuses cells over 128 KiB, which the validator accepts).
@@ -43,9 +49,10 @@ def not_regular(file: Path | str, mode: int) -> OSError:
     return OSError(errno.EINVAL, what, str(file))
 
 
-def read_regular(file: Path | str, limit: int | None = None) -> bytes:
-    """The bytes of a regular file; an ``OSError`` (with a plain ``strerror``) for anything
-    else, or for a file larger than ``limit`` bytes."""
+@contextmanager
+def _opened_regular(file: Path | str, limit: int | None) -> Iterator[tuple[io.BufferedReader, int]]:
+    """The file opened for reading, with its size, once it is known to be a regular file of
+    at most ``limit`` bytes."""
     try:
         handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except ValueError as exc:  # a NUL in the path
@@ -58,13 +65,38 @@ def read_regular(file: Path | str, limit: int | None = None) -> bytes:
             raise OSError(errno.EFBIG, f"{info.st_size} bytes, more than the {limit} allowed", str(file))
         with os.fdopen(handle, "rb", closefd=True) as stream:
             handle = -1
-            data = stream.read() if limit is None else stream.read(limit + 1)
+            yield stream, info.st_size
     finally:
         if handle >= 0:
             os.close(handle)
+
+
+def read_regular(file: Path | str, limit: int | None = None) -> bytes:
+    """The bytes of a regular file; an ``OSError`` (with a plain ``strerror``) for anything
+    else, or for a file larger than ``limit`` bytes."""
+    with _opened_regular(file, limit) as (stream, _):
+        data = stream.read() if limit is None else stream.read(limit + 1)
     if limit is not None and len(data) > limit:  # it grew since it was measured
         raise OSError(errno.EFBIG, f"more than the {limit} bytes allowed", str(file))
     return data
+
+
+def read_regular_buffer(file: Path | str) -> pa.Buffer:
+    """The bytes of a regular file in memory of Arrow's allocator, as ``read_regular`` reads
+    them (the same refusals): memory freed there is taken again by the next Arrow arrays,
+    where freed bytes of Python's would go back to the system and the arrays would take
+    fresh pages, each faulted in and zeroed."""
+    import pyarrow as pa
+
+    with _opened_regular(file, None) as (stream, size):
+        buffer = pa.allocate_buffer(size)
+        view, filled = memoryview(buffer), 0
+        while filled < size and (count := stream.readinto(view[filled:])):
+            filled += count
+        rest = stream.read()  # it grew since it was measured
+    if rest:
+        return pa.py_buffer(buffer.to_pybytes() + rest)
+    return buffer if filled == size else buffer[:filled]
 
 
 def regular_or_absent(file: Path) -> bool:

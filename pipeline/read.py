@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .files import csv_rows, read_regular
+from .files import csv_rows, read_regular, read_regular_buffer
 from .report import Problem
 
 BOM = b"\xef\xbb\xbf"
@@ -45,8 +45,6 @@ _CHUNK = 1 << 20  # bytes scanned at a time: the temporary arrays stay small and
 def _where(buf: np.ndarray, byte: int) -> np.ndarray:
     """Positions of one byte value, found a chunk at a time: a file-sized temporary array
     would be fresh memory, zeroed by the system page by page, for every scan."""
-    if buf.size and buf.base is not None and isinstance(buf.base, bytes) and bytes([byte]) not in buf.base:
-        return np.zeros(0, np.int64)
     found = [np.flatnonzero(buf[start : start + _CHUNK] == byte) + start for start in range(0, len(buf), _CHUNK)]
     return np.concatenate(found) if found else np.zeros(0, np.int64)
 
@@ -81,32 +79,34 @@ def read_table(
         problems.append(Problem(code, rel, line, column, None, value, message))
 
     try:
-        data = read_regular(file)
+        # Kept, the bytes are Python's; else in Arrow's memory, freed once the rows are parsed.
+        original = read_regular(file) if keep_bytes else None
+        data = pa.py_buffer(original) if keep_bytes else read_regular_buffer(file)
     except FileNotFoundError:
         problem("source-error", None, None, f"file not found: {rel}")
         return None, problems
     except OSError as exc:
         problem("source-error", None, None, f"cannot read the file: {exc.strerror}")
         return None, problems
-    original = data
-    if data.startswith(BOM):
+    if data[: len(BOM)].to_pybytes() == BOM:
         message = "the file starts with a byte-order mark; expected UTF-8 without one (run make fmt)"
         problem("byte-order-mark", 1, 1, message)
         data = data[len(BOM) :]
     # An ASCII file is valid UTF-8 and in NFC. Otherwise both are judged on the non-ASCII
     # runs of bytes, each with the byte before it (what a combining mark may join onto).
-    wide_text = "" if data.isascii() else _non_ascii_runs(data)
-    try:
-        if wide_text is None:
-            wide_text = data.decode("utf-8")  # raises, with the exact position of the fault
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        line_start = data.rfind(b"\n", 0, exc.start) + 1
-        column = _column_of(np.frombuffer(data, np.uint8), line_start, exc.start)
-        bad = data[exc.start : exc.end].hex(" ")
-        problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; {resave_advice(data, rel)}")
-        return None, problems
-    if not data or data.isspace():
+    wide_text = _non_ascii_runs(data)
+    if wide_text is None:
+        text = data.to_pybytes()
+        try:
+            text.decode("utf-8")  # raises, with the exact position of the fault
+        except UnicodeDecodeError as exc:
+            line = text.count(b"\n", 0, exc.start) + 1
+            line_start = text.rfind(b"\n", 0, exc.start) + 1
+            column = _column_of(np.frombuffer(text, np.uint8), line_start, exc.start)
+            bad = text[exc.start : exc.end].hex(" ")
+            problem("encoding-error", line, column, f"bytes {bad} are not valid UTF-8; {resave_advice(text, rel)}")
+            return None, problems
+    if _blank(data):
         problem("source-error", 1, None, "the file is empty; expected a header row")
         return None, problems
 
@@ -120,7 +120,7 @@ def read_table(
     # Records end at the newlines that lie outside quotes.
     ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] if len(quotes) else newlines
     multiline = len(ends) < len(newlines)  # some quoted cell spans lines
-    if data.endswith(b"\n"):
+    if buf[-1] == NL:
         starts = np.concatenate(([0], ends[:-1] + 1))
     else:
         message = "the file does not end with a line break; expected LF (run make fmt)"
@@ -147,7 +147,7 @@ def read_table(
             )
             problem("extra-label", 1, width + 1, message)
             return None, problems
-    header_bytes = data[starts[0] : ends[0]].rstrip(b"\r")
+    header_bytes = data[int(starts[0]) : int(ends[0])].to_pybytes().rstrip(b"\r")
     header = csv_rows(header_bytes.decode("utf-8"))[0]
     for line in lines[1:][blank[1:]]:
         problem("blank-row", int(line), None, "the row is empty; expected no blank lines (run make fmt)")
@@ -160,6 +160,7 @@ def read_table(
         invalid += 1
         return "skip"
 
+    suspects = frozenset({"control"}) if has_control(buf, len(newlines), multiline) else frozenset()
     names = [f"c{i}" for i in range(width)]
     if len(starts) == 1:  # the header alone: no rows to parse (pyarrow cannot skip the only line)
         table = pa.table({name: pa.nulls(0, pa.string()) for name in names})
@@ -193,8 +194,9 @@ def read_table(
     cells_of: dict[int, list[str]] = {}
     if ragged.any():
         table = _with_ragged_rows(data, table, starts, ends, lines, keep & ~ragged, ragged, width, cells_of)
+    del buf, data  # the file's memory is free for the columns joined next (unless kept)
+    table = _joined(table)
     row_lines = lines[keep]
-    suspects = frozenset({"control"}) if has_control(buf, len(newlines), multiline) else frozenset()
     nfc = unicodedata.is_normalized("NFC", wide_text)
     raw = RawTable(header, table, row_lines, nfc, suspects, short, cells_of, original if keep_bytes else None)
     return raw, problems
@@ -229,7 +231,7 @@ def _reads_as_chinese(data: bytes) -> bool:
 
 
 def _with_ragged_rows(
-    data: bytes,
+    data: pa.Buffer,
     table: pa.Table,
     starts: np.ndarray,
     ends: np.ndarray,
@@ -245,7 +247,7 @@ def _with_ragged_rows(
     such row's cells, all of them, go into ``cells_of`` by line."""
     rows = []
     for index in np.flatnonzero(ragged):
-        record = data[int(starts[index]) : int(ends[index])].rstrip(b"\r").decode("utf-8")
+        record = data[int(starts[index]) : int(ends[index])].to_pybytes().rstrip(b"\r").decode("utf-8")
         every = (csv_rows(record) or [[]])[0]
         cells_of[int(lines[index])] = every
         cells = every[:width]
@@ -258,16 +260,24 @@ def _with_ragged_rows(
     return merged.take(pa.array(order))
 
 
-def _non_ascii_runs(data: bytes) -> str | None:
+def _blank(data: pa.Buffer) -> bool:
+    """Whether the file holds nothing but white space (read a block at a time: a file that
+    holds anything else tells at once)."""
+    return all(data[start : start + _CHUNK].to_pybytes().isspace() for start in range(0, len(data), _CHUNK))
+
+
+def _non_ascii_runs(data: pa.Buffer) -> str | None:
     """The file's non-ASCII runs of bytes, each with the ASCII byte before it, decoded; None
     when they are not valid UTF-8. Invalid UTF-8 lies only in such runs, and normalization
     only joins a character to the one before it, so the file is valid UTF-8 and in NFC
-    exactly when this text is (no composition ends on an ASCII character). The bytes are
-    gathered a chunk at a time (each chunk with the byte after it)."""
+    exactly when this text is (no composition ends on an ASCII character); an ASCII file
+    gives "". The bytes are gathered a chunk at a time (each chunk with the byte after it)."""
     buf = np.frombuffer(data, np.uint8)
     pieces = []
     for start in range(0, len(buf), _CHUNK):
         part = buf[start : start + _CHUNK + 1]
+        if part.max() < 0x80:
+            continue
         keep = part >= 0x80
         keep[:-1] |= keep[1:]
         pieces.append(part[: _CHUNK][keep[: _CHUNK]].tobytes())
@@ -396,17 +406,17 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
 
 
 def _parse(
-    data: bytes, body: int, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int
+    data: pa.Buffer, body: int, names: list[str], multiline: bool, skip: Callable[[object], str], longest: int
 ) -> pa.Table:
     """Every record from byte ``body`` on (the header, even one spanning lines, lies before
-    it) as string columns; ragged rows go to ``skip``. The blocks are of 1 MiB (pyarrow's
-    default; at least twice the longest record), which parse in half the time one
+    it) as string columns, in blocks; ragged rows go to ``skip``. The blocks are of 1 MiB
+    (pyarrow's default; at least twice the longest record), which parse in half the time one
     file-sized block takes; pyarrow's own threads, which would parse blocks side by side,
     are not used: the files are read side by side already, and those threads cost more
-    processor time. The blocks' columns are then joined, each into one array."""
+    processor time."""
     block = min(max(_BLOCK, 2 * longest + 2), _MAX_BLOCK)
-    parsed = pacsv.read_csv(
-        pa.BufferReader(pa.py_buffer(data)[body:]),
+    return pacsv.read_csv(
+        pa.BufferReader(data[body:]),
         read_options=pacsv.ReadOptions(column_names=names, block_size=block, use_threads=False),
         parse_options=pacsv.ParseOptions(
             newlines_in_values=multiline, ignore_empty_lines=True, invalid_row_handler=skip
@@ -418,10 +428,13 @@ def _parse(
             check_utf8=False,  # the whole file was found valid UTF-8, and no cell splits a character
         ),
     )
-    # Each column joined into one array, which the checks use as it is; one at a time, each
-    # column's blocks freed once it is joined, so that the file is not held twice over.
-    names, columns = parsed.column_names, parsed.columns
-    del parsed
+
+
+def _joined(table: pa.Table) -> pa.Table:
+    """Each column's blocks joined into one array, which the checks use as it is; one column
+    at a time, its blocks freed once it is joined, so that the file is not held twice over."""
+    names, columns = table.column_names, table.columns
+    del table
     for index, column in enumerate(columns):
         columns[index] = column.combine_chunks()
         del column

@@ -400,6 +400,21 @@ def released_after(fifo: Path, seconds: float = 8) -> Iterator[None]:
     assert time.monotonic() - started < seconds, "a reader waited on the named pipe"
 
 
+@pytest.mark.parametrize("size", [0, 1, (1 << 20) + 7])
+def test_a_file_read_into_arrow_memory_holds_its_bytes_and_refuses_what_is_not_a_file(
+    tmp_path: Path, size: int
+) -> None:
+    from pipeline.files import read_regular, read_regular_buffer
+
+    file = tmp_path / "data.csv"
+    file.write_bytes(random.Random(size).randbytes(size))
+    assert read_regular_buffer(file).to_pybytes() == read_regular(file) == file.read_bytes()
+    os.mkfifo(tmp_path / "pipe.csv")
+    for other in (tmp_path, tmp_path / "pipe.csv"):
+        with pytest.raises(OSError, match="not a regular file"):
+            read_regular_buffer(other)
+
+
 @pytest.mark.parametrize(
     ("victim", "code"),
     [
