@@ -35,13 +35,14 @@ SWITCH_INTERVAL = 0.0001  # seconds; Python's default is 0.005
 
 def validate(descriptor: str | Path = "datapackage.json") -> Report:
     """Check a whole package and return every problem found."""
-    with phase("descriptor"):
-        package, problems = load_package(descriptor)
-    if package is None:
-        return Report(problems).sorted()
-    _, more = read_package(package)
-    with phase("report"):
-        return Report(root_causes(package, problems + more)).sorted()
+    with _quick_switching():
+        with phase("descriptor"):
+            package, problems = load_package(descriptor)
+        if package is None:
+            return Report(problems).sorted()
+        _, more = read_package(package)
+        with phase("report"):
+            return Report(root_causes(package, problems + more)).sorted()
 
 
 _CELL_CODES = {
@@ -169,8 +170,9 @@ def read_package(
     # The threads hand the interpreter lock to each other often: a worker between two numpy
     # or Arrow calls would otherwise wait up to 5 ms for a thread running Python (an import,
     # a pandera check), and it makes hundreds of such calls. And the cyclic garbage collector
-    # waits: loading pandas and pandera makes it walk their hundreds of thousands of objects
-    # again and again, while a validation makes few cycles. Both restored on the way out.
+    # waits: loading pyarrow, pandas and pandera makes it walk their hundreds of thousands of
+    # objects again and again, while a validation makes few cycles. Both restored on the way
+    # out (``validate`` holds them from the descriptor on).
     with _quick_switching():
         return _read_package(package, tables)
 

@@ -30,6 +30,15 @@ def test_validate_exits_0_on_a_valid_package(package: Path) -> None:
     assert result.output == "valid: no problems found\n"
 
 
+def test_a_command_leaves_the_garbage_collector_as_it_found_it(package: Path) -> None:
+    import gc
+
+    assert gc.isenabled()
+    for args in (["validate", str(package)], ["fmt", str(package), "--check"]):
+        runner.invoke(app, args)
+        assert gc.isenabled(), args
+
+
 def test_validate_accepts_the_package_folder(package: Path) -> None:
     assert runner.invoke(app, ["validate", str(package.parent)]).exit_code == 0
 
