@@ -10,14 +10,18 @@ that covers the whole load.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import http.client
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from typing import NamedTuple
 
 from .errors import LoadError
@@ -73,11 +77,52 @@ class _StayInOrigin(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, target)
 
 
+def _cut(connection: socket.socket) -> None:
+    """Shut a connection down from another thread: the plain socket's shutdown, which wakes a
+    read blocked on it (a TLS socket's own shutdown would tear its state from under it)."""
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(connection, socket.SHUT_RDWR)
+
+
 def _socket_of(response: object) -> socket.socket | None:
     """The connection a response is read from (``http.client`` keeps it as ``fp.raw._sock``),
     so that each read can be given the time left; None should that ever change."""
     connection = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
     return connection if isinstance(connection, socket.socket) else None
+
+
+class _Watched:
+    """A handler mixin: the socket of each connection it opens is handed to ``watch``, so that
+    a load can cut a connection still open at its deadline. A read's own timeout cannot
+    bound the status line and headers, which ``http.client`` reads line by line: a server
+    that sends a byte at a time could hold them open for ever."""
+
+    watch: Callable[[socket.socket], None]
+
+    def do_open(self, http_class, req, **kwargs):  # type: ignore[no-untyped-def]
+        return super().do_open(_watched(http_class), req, watch=self.watch, **kwargs)  # type: ignore[misc]
+
+
+@functools.cache
+def _watched(http_class: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+    class Watched(http_class):  # type: ignore[valid-type, misc]
+        def __init__(self, *args: object, watch: Callable[[socket.socket], None], **kwargs: object) -> None:
+            super().__init__(*args, **kwargs)
+            self.watch = watch
+
+        def connect(self) -> None:
+            super().connect()
+            self.watch(self.sock)
+
+    return Watched
+
+
+class _WatchedHTTP(_Watched, urllib.request.HTTPHandler):
+    pass
+
+
+class _WatchedHTTPS(_Watched, urllib.request.HTTPSHandler):
+    pass
 
 
 class Remote:
@@ -88,17 +133,38 @@ class Remote:
         self.origin = origin_of(descriptor_url)
         self.folder = urllib.parse.urljoin(descriptor_url, ".")
         self.deadline = time.monotonic() + timeout
+        self.expired = False  # set when the deadline cut the connections still open
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
         self.opener = urllib.request.OpenerDirector()
         # http and https only: no file:, ftp: or data: handler, and redirects checked
+        plain, secure = _WatchedHTTP(), _WatchedHTTPS()
+        plain.watch = secure.watch = self._watch
         for handler in (
             urllib.request.ProxyHandler(),
-            urllib.request.HTTPHandler(),
-            urllib.request.HTTPSHandler(),
+            plain,
+            secure,
             urllib.request.HTTPDefaultErrorHandler(),
             _StayInOrigin(self.origin),
             urllib.request.HTTPErrorProcessor(),
         ):
             self.opener.add_handler(handler)
+
+    def _watch(self, connection: socket.socket) -> None:
+        with self._lock:
+            if self.expired:
+                _cut(connection)
+            else:
+                self._open.append(connection)
+
+    def _expire(self) -> None:
+        """At the deadline: every connection still open is shut, so a read waiting on one
+        (for a header byte, say) returns at once."""
+        with self._lock:
+            self.expired = True
+            for connection in self._open:
+                _cut(connection)
+            self._open.clear()
 
     def member(self, rel: str) -> str:
         """The URL of a path of the release (already checked to be relative and inside)."""
@@ -122,6 +188,9 @@ class Remote:
         received = 0
         limit = MAX_BYTES if limit is None else limit
         limit = min(limit, size) if size is not None else limit
+        alarm = threading.Timer(remaining, self._expire)
+        alarm.daemon = True
+        alarm.start()
         try:
             with self.opener.open(request, timeout=min(remaining, STALL)) as response:
                 announced = response.headers.get("Content-Length")
@@ -148,7 +217,15 @@ class Remote:
                     hasher.update(chunk)
                     chunks.append(chunk)
         except (OSError, http.client.HTTPException, ValueError) as exc:
+            if self.expired:
+                raise LoadError(f"{url}: the file did not arrive before the load's deadline") from None
             raise LoadError(f"cannot fetch {url}: {exc}") from None
+        finally:
+            alarm.cancel()
+            with self._lock:
+                self._open.clear()
+        if self.expired:
+            raise LoadError(f"{url}: the file did not arrive before the load's deadline")
         if digest is not None and f"sha256:{hasher.hexdigest()}" != digest:
             raise LoadError(f"{url}: the file does not match the sha256 in datapackage.json")
         if size is not None and received != size:

@@ -265,6 +265,37 @@ def test_a_trickling_server_is_given_up_at_the_deadline(served: Path) -> None:
     assert time.monotonic() - started < 6
 
 
+def trickle_headers(released: threading.Event) -> Route:
+    """A status line, then one byte of a header every 0.2 s, never ending the headers until
+    ``released`` is set: each byte comes well within the stall allowance."""
+
+    def route(handler: http.server.BaseHTTPRequestHandler) -> None:
+        try:
+            handler.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            while not released.is_set():
+                handler.wfile.write(b"a")
+                handler.wfile.flush()
+                time.sleep(0.2)
+        except OSError:
+            pass  # the client hung up, as it should
+
+    return route
+
+
+@pytest.mark.parametrize("member", ["datapackage.json", "platforms.csv"])
+def test_headers_that_trickle_are_given_up_at_the_deadline(served: Path, member: str) -> None:
+    released = threading.Event()
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/{member}"] = trickle_headers(released)
+        started = time.monotonic()
+        try:
+            with pytest.raises(pipeline.LoadError, match="deadline"):
+                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=1.5)
+        finally:
+            released.set()
+    assert time.monotonic() - started < 10  # a bound against hanging, not a measure of speed
+
+
 def fall_silent(after: float, released: threading.Event) -> Route:
     """A body that trickles for ``after`` seconds, then nothing until ``released`` is set."""
 
