@@ -58,8 +58,10 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
     cells are shifted; a short row's cells are still judged); a cell that is not of its type is not judged again by its
     constraints; no package rule is reported on a row whose cells or key are reported
     already (nor on the row a repeated key first appeared on), nor the preferred claim of
-    a group in a file whose key repeats (a pasted claim is one mistake); and no source is called
-    uncited while a row that may cite it is unreadable or cites a source that does not exist."""
+    a group in a file whose key repeats (a pasted claim is one mistake); no source is called
+    uncited while a row that may cite it is unreadable or cites a source that does not exist;
+    and a row that refers to a key kept from matching by white space alone is counted in
+    that key's report, not reported itself."""
     from .rules import RULES
 
     rule_codes = {r.code for r in RULES}
@@ -78,9 +80,15 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
         and (p.code in ("extra-cell", "missing-cell") or (p.code == "foreign-key" and "source" in (p.field or "")))
         for p in problems
     )
+    loose = _loose_keys(package, problems)
+    referring: dict[int, int] = {}  # id of a loose key's problem -> rows referring to it
     out = []
     for p in problems:
         where = (p.path, p.line)
+        cause = loose.get(_referred(resources, p)) if p.code == "foreign-key" else None
+        if cause is not None:
+            referring[id(cause)] = referring.get(id(cause), 0) + 1
+            continue
         consequence = (
             (where in ragged and p.code != "extra-cell" and not _before(p, ragged[where]))
             or (p.code == "constraint-error" and (p.path, p.line, p.field) in mistyped)
@@ -93,7 +101,39 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
         if p.code == "type-error" and p.path in resources and p.value is not None:
             p = _fixable(resources[p.path], p)
         out.append(p)
-    return out
+    return [_with_referring(p, referring[id(p)]) if id(p) in referring else p for p in out]
+
+
+def _loose_keys(package: Package, problems: list[Problem]) -> dict[tuple[str, str, str], Problem]:
+    """The cells of keys that foreign keys refer to which white space at an end alone keeps
+    from matching: (resource, field, the text trimmed) -> the cell's white-space problem."""
+    from .text import WHITESPACE
+
+    referenced = {(target, key[0]) for r in package.resources for _, target, key in r.foreign_keys() if len(key) == 1}
+    names = {r.path: r.name for r in package.resources}
+    loose: dict[tuple[str, str, str], Problem] = {}
+    for p in problems:
+        if p.code == "whitespace" and p.value and p.field and (names.get(p.path), p.field) in referenced:
+            loose.setdefault((names[p.path], p.field, p.value.strip(WHITESPACE)), p)
+    return loose
+
+
+def _referred(resources: dict[str, Resource], p: Problem) -> tuple[str, str, str] | None:
+    """What a foreign-key problem's cell refers to: (resource, field, its text)."""
+    resource = resources.get(p.path)
+    for fields, target, key in resource.foreign_keys() if resource is not None and p.value is not None else []:
+        if fields == [p.field] and len(key) == 1:
+            return target, key[0], p.value
+    return None
+
+
+def _with_referring(p: Problem, count: int) -> Problem:
+    from .text import WHITESPACE
+
+    trimmed = p.value.strip(WHITESPACE) if p.value else ""
+    rows = "row refers" if count == 1 else "rows refer"
+    message = f"{p.message}; {count} {rows} to it as {trimmed!r}, and will find it once it is trimmed"
+    return Problem(p.code, p.path, p.line, p.column, p.field, p.value, message)
 
 
 def _fixable(resource: Resource, p: Problem) -> Problem:

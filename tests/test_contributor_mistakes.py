@@ -81,6 +81,9 @@ MISTAKES = [
     ("a row cut short after a wrong feature",
      [replace(F, "beta,messaging,,s-two", "beta,bogus")],
      [("constraint-error", F, 3, 2, "feature", "bogus"), ("missing-cell", F, 3, 3, None, None)]),
+    ("a space typed after the id of a source that nine rows cite",
+     [replace(S, "s-one,First report,", "s-one ,First report,")],
+     [("constraint-error", S, 2, 1, "source_id", "s-one "), ("whitespace", S, 2, 1, "source_id", "s-one ")]),
     ("a Windows editor's line endings",
      [transform(F, lambda b: b.replace(b"\n", b"\r\n"))],
      [("line-ending", F, 1, None, None, None)]),
@@ -95,6 +98,12 @@ def test_each_mistake_is_one_problem_at_its_cause(mistake: tuple, package: Path)
         edit(package.parent)
     found = [(p.code, p.path, p.line, p.column, p.field, p.value) for p in validate(package).problems]
     assert found == expected
+
+
+def test_a_key_kept_from_matching_by_white_space_says_how_many_rows_refer_to_it(package: Path) -> None:
+    replace(S, "s-one,First report,", "s-one ,First report,")(package.parent)
+    [problem] = [p for p in validate(package).problems if p.code == "whitespace"]
+    assert problem.message.endswith("9 rows refer to it as 's-one', and will find it once it is trimmed")
 
 
 def test_a_publication_date_in_words_is_one_type_error(package: Path) -> None:
