@@ -40,9 +40,9 @@ def validate(descriptor: str | Path = "datapackage.json") -> Report:
             package, problems = load_package(descriptor)
         if package is None:
             return Report(problems).sorted()
-        _, more = read_package(package)
+        frames, more = read_package(package)
         with phase("report"):
-            return Report(root_causes(package, problems + more)).sorted()
+            return Report(root_causes(package, problems + more, frames)).sorted()
 
 
 _CELL_CODES = {
@@ -52,7 +52,9 @@ _CELL_CODES = {
 _FIRST_AT = re.compile(r"\(first at line (\d+)\)$")
 
 
-def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
+def root_causes(
+    package: Package, problems: list[Problem], frames: dict[str, pd.DataFrame] | None = None
+) -> list[Problem]:
     """The problems with their consequences left out, so that each mistake is reported once,
     at its cause: a row with too many cells is that problem alone, its cause named (its
     cells are shifted; a short row's cells are still judged); a cell that is not of its type is not judged again by its
@@ -60,8 +62,9 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
     already (nor on the row a repeated key first appeared on), nor the preferred claim of
     a group in a file whose key repeats (a pasted claim is one mistake); no source is called
     uncited while a row that may cite it is unreadable or cites a source that does not exist;
-    and a row that refers to a key kept from matching by white space alone is counted in
-    that key's report, not reported itself."""
+    a row that refers to a key kept from matching by white space alone is counted in that
+    key's report, not reported itself; and a cell that white space alone keeps from its
+    pattern or from the key it refers to (in ``frames``) is that white space alone."""
     from .rules import RULES
 
     rule_codes = {r.code for r in RULES}
@@ -81,6 +84,7 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
         for p in problems
     )
     loose = _loose_keys(package, problems)
+    padded = _padded_only(package, problems, frames or {})
     referring: dict[int, int] = {}  # id of a loose key's problem -> rows referring to it
     out = []
     for p in problems:
@@ -92,6 +96,7 @@ def root_causes(package: Package, problems: list[Problem]) -> list[Problem]:
         consequence = (
             (where in ragged and p.code != "extra-cell" and not _before(p, ragged[where]))
             or (p.code == "constraint-error" and (p.path, p.line, p.field) in mistyped)
+            or id(p) in padded
             or (p.code in rule_codes and p.code != "uncited-source" and where in judged)
             or (p.code == "preferred-claims" and p.path in repeated)
             or (p.code == "uncited-source" and unsure)
@@ -116,6 +121,58 @@ def _loose_keys(package: Package, problems: list[Problem]) -> dict[tuple[str, st
         if p.code == "whitespace" and p.value and p.field and (names.get(p.path), p.field) in referenced:
             loose.setdefault((names[p.path], p.field, p.value.strip(WHITESPACE)), p)
     return loose
+
+
+def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd.DataFrame]) -> set[int]:
+    """The pattern and foreign-key problems of cells that white space at an end alone makes
+    fail (the trimmed text matches the field's pattern, and is a key of the table referred
+    to): fmt trims the cell, and the white-space problem says so."""
+    from .text import WHITESPACE
+
+    resources = {r.path: r for r in package.resources}
+    trimmed = {
+        (p.path, p.line, p.field): p.value.strip(WHITESPACE)
+        for p in problems
+        if p.code == "whitespace" and p.value and p.path in resources
+    }
+    found: set[int] = set()
+    wanted: dict[tuple[str, str], list[tuple[str, Problem]]] = {}
+    for p in problems:
+        text = trimmed.get((p.path, p.line, p.field))
+        if text is None or p.code not in ("constraint-error", "foreign-key"):
+            continue
+        resource = resources[p.path]
+        if p.code == "constraint-error":
+            spec = next((f for f in resource.fields if f["name"] == p.field), {})
+            if spec.get("type", "string") == "string" and _meets(text, spec.get("constraints", {})):
+                found.add(id(p))
+        else:
+            target = _referred(resources, p)
+            if target is not None and target[0] in frames and target[1] in frames[target[0]]:
+                wanted.setdefault(target[:2], []).append((text, p))
+    for (target, key), cells in wanted.items():
+        present = frames[target][key].isin([text for text, _ in cells])
+        keys = set(frames[target][key][present].astype(str))
+        found |= {id(p) for text, p in cells if text in keys}
+    return found
+
+
+def _meets(text: str, constraints: dict) -> bool:
+    """Whether a text meets a string field's pattern, vocabulary and lengths (in characters),
+    as far as Python's regular expressions can tell: a pattern they cannot read is not met."""
+    import re as regex
+
+    pattern = constraints.get("pattern")
+    try:
+        if pattern is not None and not regex.fullmatch(pattern, text):
+            return False
+    except regex.error:
+        return False
+    return (
+        ("enum" not in constraints or text in constraints["enum"])
+        and len(text) >= constraints.get("minLength", 0)
+        and len(text) <= constraints.get("maxLength", len(text))
+    )
 
 
 def _referred(resources: dict[str, Resource], p: Problem) -> tuple[str, str, str] | None:
