@@ -282,18 +282,25 @@ def trickle_headers(released: threading.Event) -> Route:
     return route
 
 
+def given_up(served: Path, member: str, route: Route, released: threading.Event, timeout: float, match: str) -> float:
+    """Load the release while ``route`` serves ``member``: the load fails saying ``match``;
+    the seconds it took are returned (the route is released either way)."""
+    with Server(served.parent) as server:
+        server.routes[f"/{served.name}/{member}"] = route
+        started = time.monotonic()
+        try:
+            with pytest.raises(pipeline.LoadError, match=match):
+                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=timeout)
+        finally:
+            released.set()
+    return time.monotonic() - started
+
+
 @pytest.mark.parametrize("member", ["datapackage.json", "platforms.csv"])
 def test_headers_that_trickle_are_given_up_at_the_deadline(served: Path, member: str) -> None:
     released = threading.Event()
-    with Server(served.parent) as server:
-        server.routes[f"/{served.name}/{member}"] = trickle_headers(released)
-        started = time.monotonic()
-        try:
-            with pytest.raises(pipeline.LoadError, match="deadline"):
-                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=1.5)
-        finally:
-            released.set()
-    assert time.monotonic() - started < 10  # a bound against hanging, not a measure of speed
+    took = given_up(served, member, trickle_headers(released), released, 1.5, "deadline")
+    assert took < 10  # a bound against hanging, not a measure of speed
 
 
 def fall_silent(after: float, released: threading.Event) -> Route:
@@ -319,27 +326,14 @@ def test_a_read_never_waits_past_the_deadline_of_the_load(served: Path) -> None:
     # the server goes silent near the deadline: the read then waiting is given the time
     # left, not the whole stall allowance the connection was opened with
     released = threading.Event()
-    with Server(served.parent) as server:
-        server.routes[f"/{served.name}/platforms.csv"] = fall_silent(1.0, released)
-        started = time.monotonic()
-        try:
-            with pytest.raises(pipeline.LoadError, match="did not arrive before the load's deadline"):
-                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=3)
-        finally:
-            released.set()
-    assert time.monotonic() - started < 20  # a bound against hanging, not a measure of speed
+    route, message = fall_silent(1.0, released), "did not arrive before the load's deadline"
+    assert given_up(served, "platforms.csv", route, released, 3, message) < 20  # a bound against hanging
 
 
 def test_a_server_silent_for_the_stall_allowance_is_given_up(served: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fetch, "STALL", 0.5)
     released = threading.Event()
-    with Server(served.parent) as server:
-        server.routes[f"/{served.name}/platforms.csv"] = fall_silent(0.2, released)
-        try:
-            with pytest.raises(pipeline.LoadError, match=r"the server sent nothing for 0\.5 s"):
-                pipeline.load(f"{server.url}/{served.name}/", format="csv", timeout=60)
-        finally:
-            released.set()
+    given_up(served, "platforms.csv", fall_silent(0.2, released), released, 60, r"the server sent nothing for 0\.5 s")
 
 
 @pytest.mark.parametrize("source", ["file:///etc/passwd", "ftp://127.0.0.1/x/", "data:,{}"])
