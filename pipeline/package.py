@@ -10,6 +10,7 @@ import bisect
 import functools
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -173,7 +174,13 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
     except json.JSONDecodeError as exc:
         msg = f"not valid JSON: {exc.msg}"
         return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
-    except ValueError as exc:  # NaN or Infinity, which JSON does not have
+    except ValueError as exc:  # NaN or Infinity, which JSON does not have, or a huge number
+        most = sys.get_int_max_str_digits()
+        if most and (long := re.search(rf"\d{{{most + 1},}}", text)):
+            line = text.count("\n", 0, long.start()) + 1
+            column = long.start() - text.rfind("\n", 0, long.start())
+            msg = f"not usable JSON: a number of {len(long.group())} digits; expected at most {most}"
+            return None, text, [Problem(code, rel, line, column, None, None, msg)]
         return None, text, [Problem(code, rel, None, None, None, None, f"not valid JSON: {exc}")]
     except RecursionError:
         msg = "not usable JSON: nested too deeply to be read"

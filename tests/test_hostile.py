@@ -925,6 +925,7 @@ def test_a_terminal_escape_in_a_cell_is_printed_escaped(package: Path) -> None:
 
 
 DEEP = "[" * 100_000 + "]" * 100_000
+HUGE = "9" * 5000  # more digits than Python converts to an integer by default
 
 
 def _reference(schema: dict, resource: object) -> None:
@@ -958,6 +959,10 @@ MALFORMED = {
         lambda root: (root / "datapackage.json").write_text(f'{{"resources": {DEEP}}}', encoding="utf-8"),
         ("package-error", "datapackage.json", "not usable JSON: nested too deeply"),
     ),
+    "descriptor-number-of-5000-digits": (
+        lambda root: (root / "datapackage.json").write_text(f'{{"resources": [], "x": {HUGE}}}', encoding="utf-8"),
+        ("package-error", "datapackage.json", "not usable JSON: a number of 5000 digits; expected at most 4300"),
+    ),
     "schema-nested-100000-deep": (
         lambda root: (root / "schemas" / "features.json").write_text(f'{{"fields": {DEEP}}}', encoding="utf-8"),
         ("schema-error", "schemas/features.json", "not usable JSON: nested too deeply"),
@@ -981,7 +986,7 @@ def test_a_malformed_descriptor_or_schema_is_one_problem_in_every_command(
         formatted = runner.invoke(app, ["fmt", str(package)])
         released = runner.invoke(app, ["release", str(package), "--out", str(tmp_path / "dist")])
         docs = runner.invoke(app, ["docs", str(package)])
-        with pytest.raises(pipeline.LoadError, match=r"not valid: 1 problem|nested too deeply"):
+        with pytest.raises(pipeline.LoadError, match=r"not valid: 1 problem|nested too deeply|digits"):
             pipeline.load(package, format="csv")
     for result in (checked, formatted, released, docs):  # an exit, never an exception escaping
         assert isinstance(result.exception, SystemExit), result.exception
