@@ -92,9 +92,9 @@ def read_table(
         message = "the file starts with a byte-order mark; expected UTF-8 without one (run make fmt)"
         problem("byte-order-mark", 1, 1, message)
         data = data[len(BOM) :]
-    # An ASCII file is valid UTF-8 and in NFC. Otherwise both are judged on the non-ASCII
-    # runs of bytes, each with the byte before it (what a combining mark may join onto).
-    wide_text = _non_ascii_runs(data)
+    buf = np.frombuffer(data, np.uint8)
+    scan = _scan(buf)
+    wide_text = scan.wide_text
     if wide_text is None:
         text = data.to_pybytes()
         try:
@@ -110,10 +110,11 @@ def read_table(
         problem("source-error", 1, None, "the file is empty; expected a header row")
         return None, problems
 
-    buf = np.frombuffer(data, np.uint8)
-    newlines = _where(buf, NL)
-    quotes = _where(buf, QUOTE)
-    structural = _check_line_endings(buf, newlines, problem) | _check_quotes(buf, newlines, quotes, problem)
+    newlines, quotes = scan.newlines, scan.quotes
+    # a carriage return is a byte below 32 that is not a line feed: looked for only if one is there
+    unusual = scan.low > len(newlines)
+    structural = unusual and _check_line_endings(buf, newlines, problem)
+    structural = _check_quotes(buf, newlines, quotes, problem) or structural
     if structural:
         return None, problems
 
@@ -160,7 +161,9 @@ def read_table(
         invalid += 1
         return "skip"
 
-    suspects = frozenset({"control"}) if has_control(buf, len(newlines), multiline) else frozenset()
+    # a cell may hold a control character: a byte below 32 other than the line feeds that end
+    # records (a quoted cell that spans lines holds one), or DEL
+    suspects = frozenset({"control"}) if multiline or unusual or scan.delete else frozenset()
     names = [f"c{i}" for i in range(width)]
     if len(starts) == 1:  # the header alone: no rows to parse (pyarrow cannot skip the only line)
         table = pa.table({name: pa.nulls(0, pa.string()) for name in names})
@@ -266,40 +269,47 @@ def _blank(data: pa.Buffer) -> bool:
     return all(data[start : start + _CHUNK].to_pybytes().isspace() for start in range(0, len(data), _CHUNK))
 
 
-def _non_ascii_runs(data: pa.Buffer) -> str | None:
-    """The file's non-ASCII runs of bytes, each with the ASCII byte before it, decoded; None
-    when they are not valid UTF-8. Invalid UTF-8 lies only in such runs, and normalization
-    only joins a character to the one before it, so the file is valid UTF-8 and in NFC
-    exactly when this text is (no composition ends on an ASCII character); an ASCII file
-    gives "". The bytes are gathered a chunk at a time (each chunk with the byte after it)."""
-    buf = np.frombuffer(data, np.uint8)
-    pieces = []
-    for start in range(0, len(buf), _CHUNK):
-        part = buf[start : start + _CHUNK + 1]
-        if part.max() < 0x80:
-            continue
-        keep = part >= 0x80
-        keep[:-1] |= keep[1:]
-        pieces.append(part[: _CHUNK][keep[: _CHUNK]].tobytes())
-    try:
-        return b"".join(pieces).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
+@dataclass(frozen=True)
+class _Scan:
+    """What one pass over a file's bytes finds."""
+
+    newlines: np.ndarray  # position of every LF
+    quotes: np.ndarray  # position of every double quote
+    low: int  # how many bytes are below 32 (LF among them)
+    delete: bool  # whether some byte is DEL
+    # The non-ASCII runs of bytes, each with the ASCII byte before it, decoded ("" for an
+    # ASCII file); None when they are not valid UTF-8. Invalid UTF-8 lies only in such
+    # runs, and normalization only joins a character to the one before it, so the file is
+    # valid UTF-8 and in NFC exactly when this text is (no composition ends on an ASCII
+    # character).
+    wide_text: str | None
 
 
-def has_control(buf: np.ndarray, newlines: int, multiline: bool) -> bool:
-    """Whether some cell may hold a control character: a byte below 32 other than the line
-    feeds that end records, or DEL. A quoted cell that spans lines holds a line feed. The
-    buffer is counted a chunk at a time, so that the temporary arrays stay in the cache."""
-    if multiline:
-        return True
-    low = 0
+def _scan(buf: np.ndarray) -> _Scan:
+    """The file's structure bytes, control bytes and non-ASCII text in one pass, a chunk at
+    a time: each chunk is read from memory once and stays in the cache for every test."""
+    newlines, quotes, pieces = [], [], []
+    low, delete = 0, False
     for start in range(0, len(buf), _CHUNK):
         chunk = buf[start : start + _CHUNK]
+        newlines.append(np.flatnonzero(chunk == NL) + start)
+        quotes.append(np.flatnonzero(chunk == QUOTE) + start)
         low += int(np.count_nonzero(chunk < 32))
-        if low > newlines or np.any(chunk == 127):
-            return True
-    return low > newlines
+        delete = delete or bool(np.any(chunk == 127))
+        if chunk.max() >= 0x80:
+            part = buf[start : start + _CHUNK + 1]  # with the byte after, for the run that goes on
+            keep = part >= 0x80
+            keep[:-1] |= keep[1:]
+            pieces.append(part[: _CHUNK][keep[: _CHUNK]].tobytes())
+    try:
+        wide_text: str | None = b"".join(pieces).decode("utf-8")
+    except UnicodeDecodeError:
+        wide_text = None
+    return _Scan(_joined_positions(newlines), _joined_positions(quotes), low, delete, wide_text)
+
+
+def _joined_positions(found: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(found) if found else np.zeros(0, np.int64)
 
 
 def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> np.ndarray:
