@@ -124,9 +124,9 @@ def _loose_keys(package: Package, problems: list[Problem]) -> dict[tuple[str, st
 
 
 def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd.DataFrame]) -> set[int]:
-    """The pattern and foreign-key problems of cells that white space at an end alone makes
-    fail (the trimmed text matches the field's pattern, and is a key of the table referred
-    to): fmt trims the cell, and the white-space problem says so."""
+    """The format, pattern and foreign-key problems of cells that white space at an end
+    alone makes fail (the trimmed text is of the field's format, matches its pattern, and is
+    a key of the table referred to): fmt trims the cell, and the white-space problem says so."""
     from .text import WHITESPACE
 
     resources = {r.path: r for r in package.resources}
@@ -139,11 +139,14 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
     wanted: dict[tuple[str, str], list[tuple[str, Problem]]] = {}
     for p in problems:
         text = trimmed.get((p.path, p.line, p.field))
-        if text is None or p.code not in ("constraint-error", "foreign-key"):
+        if text is None or p.code not in ("type-error", "constraint-error", "foreign-key"):
             continue
         resource = resources[p.path]
-        if p.code == "constraint-error":
-            spec = next((f for f in resource.fields if f["name"] == p.field), {})
+        spec = next((f for f in resource.fields if f["name"] == p.field), {})
+        if p.code == "type-error":
+            if spec.get("type", "string") == "string" and not spec.get("partialDate") and _formatted(text, spec):
+                found.add(id(p))
+        elif p.code == "constraint-error":
             if spec.get("type", "string") == "string" and _meets(text, spec.get("constraints", {})):
                 found.add(id(p))
         else:
@@ -155,6 +158,14 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
         keys = set(frames[target][key][present].astype(str))
         found |= {id(p) for text, p in cells if text in keys}
     return found
+
+
+def _formatted(text: str, spec: dict) -> bool:
+    """Whether a text is of a string field's format (uri, email, uuid), by the same pattern."""
+    from .schema import FORMATS
+
+    pattern = FORMATS.get(spec.get("format", "default"))
+    return pattern is not None and re.fullmatch(pattern, text) is not None
 
 
 def _meets(text: str, constraints: dict) -> bool:
