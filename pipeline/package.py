@@ -176,7 +176,7 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
         return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
     except ValueError as exc:  # NaN or Infinity, which JSON does not have, or a huge number
         most = sys.get_int_max_str_digits()
-        if most and (long := re.search(rf"\d{{{most + 1},}}", text)):
+        if most and "digits" in str(exc) and (long := re.search(rf"[0-9]{{{most + 1},}}", text)):
             line = text.count("\n", 0, long.start()) + 1
             column = long.start() - text.rfind("\n", 0, long.start())
             msg = f"not usable JSON: a number of {len(long.group())} digits; expected at most {most}"
