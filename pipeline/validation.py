@@ -124,9 +124,9 @@ def _loose_keys(package: Package, problems: list[Problem]) -> dict[tuple[str, st
 
 
 def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd.DataFrame]) -> set[int]:
-    """The format, pattern and foreign-key problems of cells that white space at an end
-    alone makes fail (the trimmed text is of the field's format, matches its pattern, and is
-    a key of the table referred to): fmt trims the cell, and the white-space problem says so."""
+    """The type, constraint and foreign-key problems of text cells that white space at an
+    end alone makes fail (the trimmed text passes every check of its field, and is a key of
+    the table referred to): fmt trims the cell, and the white-space problem says so."""
     from .text import WHITESPACE
 
     resources = {r.path: r for r in package.resources}
@@ -143,11 +143,8 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
             continue
         resource = resources[p.path]
         spec = next((f for f in resource.fields if f["name"] == p.field), {})
-        if p.code == "type-error":
-            if spec.get("type", "string") == "string" and not spec.get("partialDate") and _formatted(text, spec):
-                found.add(id(p))
-        elif p.code == "constraint-error":
-            if spec.get("type", "string") == "string" and _meets(text, spec.get("constraints", {})):
+        if p.code in ("type-error", "constraint-error"):
+            if spec.get("type", "string") == "string" and _passes_its_checks(text, spec):
                 found.add(id(p))
         else:
             target = _referred(resources, p)
@@ -160,30 +157,19 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
     return found
 
 
-def _formatted(text: str, spec: dict) -> bool:
-    """Whether a text is of a string field's format (uri, email, uuid), by the same pattern."""
-    from .schema import FORMATS
+def _passes_its_checks(text: str, spec: dict) -> bool:
+    """Whether a text passes every check of its field (type, format, vocabulary, pattern,
+    lengths): the field's own checks, run on that one cell."""
+    import pandas as pd
+    import pyarrow as pa
 
-    pattern = FORMATS.get(spec.get("format", "default"))
-    return pattern is not None and re.fullmatch(pattern, text) is not None
+    from .cells import Cells
+    from .checks import field_checks
 
-
-def _meets(text: str, constraints: dict) -> bool:
-    """Whether a text meets a string field's pattern, vocabulary and lengths (in characters),
-    as far as Python's regular expressions can tell: a pattern they cannot read is not met."""
-    import re as regex
-
-    pattern = constraints.get("pattern")
-    try:
-        if pattern is not None and not regex.fullmatch(pattern, text):
-            return False
-    except regex.error:
-        return False
-    return (
-        ("enum" not in constraints or text in constraints["enum"])
-        and len(text) >= constraints.get("minLength", 0)
-        and len(text) <= constraints.get("maxLength", len(text))
-    )
+    raw = pa.array([text], pa.string())
+    cell = pd.Series(pd.arrays.ArrowExtensionArray(raw))
+    checks = field_checks(spec, Cells.parse(raw, spec), True, frozenset())
+    return all(bool(check(cell).check_passed) for check, _ in checks)
 
 
 def _referred(resources: dict[str, Resource], p: Problem) -> tuple[str, str, str] | None:
