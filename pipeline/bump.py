@@ -5,7 +5,9 @@ The previous release is the latest ``vX.Y.Z`` tag; the bump due follows compare.
 rules (major, minor, patch). A version set by hand is kept when it is at least the one
 due; a lower one, or no change at all since the tag, is refused before anything is
 written. Then the release-time docs are regenerated (the README's counts, the timeline),
-so that they describe the package as it is about to be released.
+so that they describe the package as it is about to be released. Before the first tag,
+an unedited draft of the first release's entry, from an earlier state of the package, is
+drafted again; an edited one is the maintainer's and is kept.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from .package import descriptor_path
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 CHANGELOG = "CHANGELOG.md"
+# The first release's entry as ``make bump`` drafts it (compare.initial_entry), not edited since.
+FIRST_DRAFT = re.compile(r"## \S+\n\nFirst release\. It holds:\n\n(?:- [\w-]+: \d+ rows\n)+")
 PYPROJECT = "pyproject.toml"
 README = "README.md"
 
@@ -41,6 +45,8 @@ class Bump:
     """The version of the release being prepared."""
     entry: str
     """Its CHANGELOG.md section."""
+    replaces: str | None = None
+    """Before the first release: the earlier draft of its entry that ``entry`` replaces."""
     written: list[Path] = field(default_factory=list)
 
 
@@ -69,14 +75,22 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
     notes = _read(root / CHANGELOG)
     tag = latest_tag(root)
     if tag is None:
-        if changelog.entry(notes, current):
+        drafted, existing = initial_entry(path, current), changelog.entry(notes, current)
+        if existing == drafted:
             raise ReleaseError(
                 f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
-                f"release {current}; if `make bump` just drafted it, commit, then `git tag -a v{current} -m "
-                f"v{current}` and `make release`; if it no longer describes the package, delete it and run "
-                "`make bump` again to draft it, and the docs, from the package as it is"
+                f"release {current}, as `make bump` drafts it from the package now: commit, then "
+                f"`git tag -a v{current} -m v{current}` and `make release`"
             )
-        return Bump(None, "first", None, current, initial_entry(path, current))
+        if existing is not None and not FIRST_DRAFT.fullmatch(existing):
+            raise ReleaseError(
+                f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
+                f"release {current}, not as `make bump` drafts it (edited, or with notes added); if it describes the "
+                f"package, commit, then `git tag -a v{current} -m v{current}` and `make release`; if not, "
+                "delete it and run `make bump` again to draft it, and the docs, from the package as it is"
+            )
+        # an earlier draft, unedited, of a package that has changed since: drafted again
+        return Bump(None, "first", None, current, drafted, replaces=existing)
     previous = tag[1:]
     result = diff(tag, path, repo=root)
     if result.bump == "none":
@@ -111,7 +125,10 @@ def bump(descriptor: str | Path = "datapackage.json") -> Bump:
     package = _with_version(text, result.version)
     descriptor_data = json.loads(package)
     updates = {path: package, root / about.CITATION: about.citation_cff(descriptor_data)}
-    updates[root / CHANGELOG] = changelog.with_entry(_read(root / CHANGELOG), result.entry)
+    notes = _read(root / CHANGELOG)
+    if result.replaces is not None:
+        notes = changelog.without_entry(notes, result.version)
+    updates[root / CHANGELOG] = changelog.with_entry(notes, result.entry)
     if (root / PYPROJECT).exists():
         updates[root / PYPROJECT] = _pyproject_with_version(_read(root / PYPROJECT), result.version)
 
@@ -135,6 +152,8 @@ def describe(result: Bump) -> str:
     """What ``make bump`` says: the bump, what it wrote, and the next steps."""
     if result.tag is None:
         head = f"first release: {result.version} (no vX.Y.Z tag yet)"
+        if result.replaces is not None:
+            head += f"; its {CHANGELOG} entry, an unedited draft from an earlier state of the package, drafted again"
     else:
         head = f"{result.previous} -> {result.version}: a {result.level} bump is due since {result.tag}"
     if not result.written:

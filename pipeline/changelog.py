@@ -22,6 +22,16 @@ def entry(text: str, version: str) -> str | None:
     return None
 
 
+def without_entry(text: str, version: str) -> str:
+    """``text`` without the section of ``version`` (unchanged when there is none)."""
+    section = entry(text, version)
+    if section is None:
+        return text
+    start = text.index(section.rstrip())
+    rest = text[start + len(section.rstrip()) :].lstrip("\n")
+    return text[:start] + rest if rest else text[:start].rstrip("\n") + "\n"
+
+
 #: The section, above the releases, where a change waiting for the next release is
 #: explained (why a row was removed or renamed): ``make bump`` moves it into that release.
 UNRELEASED = "Unreleased"

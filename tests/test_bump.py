@@ -174,3 +174,38 @@ def test_before_any_tag_the_first_release_says_so(package: Path) -> None:
     (root / "CHANGELOG.md").write_text(f"# Changelog\n\n{result.entry}", encoding="utf-8")
     with pytest.raises(ReleaseError, match=f"no vX.Y.Z tag yet, and CHANGELOG.md already has the entry .* {version}"):
         plan(package)
+
+
+def untagged(package: Path, first_entry: str) -> Path:
+    """The fixture package in a new git repository with no tag, its CHANGELOG holding
+    ``first_entry`` below a ``## Unreleased`` note."""
+    root = package.parent
+    notes = f"# Changelog\n\n## Unreleased\n\n- metrics `old-row` removed: a duplicate.\n\n{first_entry}"
+    (root / "CHANGELOG.md").write_text(notes, encoding="utf-8")
+    git(root, "init", "-q", "-b", "main")
+    return root
+
+
+def test_before_any_tag_an_unedited_draft_of_an_earlier_package_is_drafted_again(package: Path) -> None:
+    version = version_of(package.parent)
+    stale = f"## {version}\n\nFirst release. It holds:\n\n- sources: 1 rows\n- platforms: 1 rows\n"
+    root = untagged(package, stale)
+    result = bump(package)
+    assert result.replaces == stale
+    notes = (root / "CHANGELOG.md").read_text(encoding="utf-8")
+    first = entry(notes, version)
+    assert notes.count(f"## {version}\n") == 1 and "- sources: 1 rows" not in notes
+    assert first.startswith(result.entry.rstrip()) and "`old-row` removed: a duplicate." in first
+    assert "## Unreleased" not in notes
+    said = runner.invoke(app, ["bump", str(package)])  # now as drafted: the next step is to commit and tag
+    assert said.exit_code == 2 and "not as `make bump` drafts it" in said.stderr
+
+
+def test_before_any_tag_an_edited_first_entry_is_kept_and_nothing_is_written(package: Path) -> None:
+    version = version_of(package.parent)
+    edited = f"## {version}\n\nFirst release, reviewed. It holds:\n\n- sources: 1 rows\n"
+    root = untagged(package, edited)
+    before = snapshot(root)
+    with pytest.raises(ReleaseError, match=r"not as `make bump` drafts it \(edited, or with notes added\)"):
+        bump(package)
+    assert snapshot(root) == before

@@ -3,6 +3,7 @@ change a cell, `make bump`, commit, tag, `make release` in two clones."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import subprocess
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from workflow import NESTED, ROOT, _env, clone, fresh_repo, git, make
+
+from pipeline.changelog import entry
 
 VERSION = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
 
@@ -136,6 +139,31 @@ def test_the_readme_cut_a_release_steps_work_as_written(tmp_path: Path) -> None:
     assert git(remote, "tag", "--list", f"v{version}").stdout.strip() == f"v{version}"
     notes = (repo / "dist" / version / "CHANGELOG.md").read_text(encoding="utf-8")
     assert f"## {version}" in notes and f"`{key}` value:" in notes
+
+
+def test_the_readme_cut_a_release_steps_cut_the_first_release_from_an_untagged_main(tmp_path: Path) -> None:
+    """Before the first tag, main's CHANGELOG holds the first release's entry as `make bump`
+    drafted it for an earlier state of the package (a fresh clone's `make release` needs
+    one): the steps as written draft it again from the package as it is."""
+    remote = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True, env=_env())
+    repo = fresh_repo(tmp_path / "guanxi", tag=None)
+    git(repo, "remote", "add", "origin", str(remote))
+    changelog = repo / "CHANGELOG.md"
+    notes = changelog.read_text(encoding="utf-8")
+    earlier = f"## {VERSION}\n\nFirst release. It holds:\n\n- sources: 1 rows\n- platforms: 1 rows\n"
+    changelog.write_text(notes.replace(entry(notes, VERSION), earlier), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "The first release's entry, drafted for an earlier package")
+    for step in readme_steps():
+        result = run(repo, step)
+        assert result.returncode == 0, f"{step}\n{result.stdout}\n{result.stderr}"
+    assert git(repo, "describe", "--exact-match").stdout.strip() == f"v{VERSION}"
+    assert git(remote, "tag", "--list", f"v{VERSION}").stdout.strip() == f"v{VERSION}"
+    notes = (repo / "dist" / VERSION / "CHANGELOG.md").read_text(encoding="utf-8")
+    with (repo / "data" / "sources.csv").open(encoding="utf-8", newline="") as file:
+        sources = sum(1 for _ in csv.DictReader(file))
+    assert notes.count(f"## {VERSION}\n") == 1 and f"First release. It holds:\n\n- sources: {sources} rows" in notes
+    assert "- sources: 1 rows" not in notes
 
 
 def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path) -> None:
