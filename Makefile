@@ -15,7 +15,7 @@ reported = @$(1) || { status=$$?; \
 	if [ "$(MAKELEVEL)" = 0 ] && [ "$(MAKECMDGOALS)" = $(2) ]; then kill -PIPE $$PPID; fi; exit $$status; }
 
 .DEFAULT_GOAL := help
-.PHONY: help install validate test lint bump release verify version fmt fmt-check docs bench clean lock
+.PHONY: help install validate test lint bump bump-check release verify version fmt fmt-check docs bench clean lock
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test: install ## Run ruff, the test suite and the validator
 bump: install ## Prepare the next release: version due since the last vX.Y.Z tag, CHANGELOG entry, docs
 	$(BIN)/python -m pipeline bump datapackage.json
 
+bump-check: install ## Say which version is due since the last vX.Y.Z tag, writing nothing
+	$(BIN)/python -m pipeline bump datapackage.json --check
+
 release: install ## Build the version in datapackage.json into dist/ from the committed package
 	$(BIN)/python -m pipeline release datapackage.json --out dist
 
@@ -56,7 +59,7 @@ version: ## Print the version in datapackage.json
 fmt: install ## Rewrite the CSV files in canonical form
 	$(call reported,$(BIN)/python -m pipeline fmt datapackage.json,fmt)
 
-fmt-check: install ## List the CSV files fmt would change, writing nothing (exit 1 if any)
+fmt-check: install ## List the CSV files fmt would change, writing nothing (fails if any)
 	$(call reported,$(BIN)/python -m pipeline fmt datapackage.json --check,fmt-check)
 
 docs: install ## Regenerate the data dictionary and the codes table from the schemas

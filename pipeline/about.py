@@ -14,6 +14,9 @@ FORMATS = {
     "json": "JSON, an array of records",
     "parquet": "Parquet, typed columns",
     "md": "Markdown",
+    "sqlite": "SQLite database",
+    "xlsx": "Excel workbook",
+    "png": "PNG image",
 }
 MESSAGE = "If you use this data, please cite it as below, and cite the sources of the facts you use."
 

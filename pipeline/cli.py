@@ -20,7 +20,11 @@ from typing import Annotated, TypeVar
 # before numpy is first imported; a value the user gives is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import typer
+try:
+    import typer
+except ImportError:  # the loader-only install (no [pipeline] extra) has no command line
+    sys.stderr.write("guanxi: the command line needs the [pipeline] extra: pip install '.[pipeline]'\n")
+    raise SystemExit(2) from None
 
 from .errors import PackageError
 from .text import escape_controls
@@ -142,7 +146,10 @@ def fmt(
     canonical numbers and booleans). A file that cannot be read with confidence is left as it
     is, with the reason; the others are formatted all the same."""
     from .fmt import describe, format_package
+    from .package import usage_error
 
+    if (why := usage_error(descriptor)) is not None:
+        _fail(why)
     changed, problems = format_package(descriptor, check=check)
     _print(describe(changed, problems, check))
     raise typer.Exit(1 if problems or (check and changed) else 0)
@@ -156,8 +163,11 @@ def release(
     out: Annotated[Path, typer.Option(help="Folder that receives <version>/.")] = Path("dist"),
 ) -> None:
     """Validate, then build dist/<version>/ with CSV, JSON, Parquet, checksums and a zip."""
+    from .package import usage_error
     from .publish import build
 
+    if (why := usage_error(descriptor)) is not None:
+        _fail(f"release refused: {why}")
     _print(f"built {build(descriptor, version=version, out=out)}")
 
 

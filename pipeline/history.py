@@ -43,6 +43,15 @@ def in_repository(root: str | Path) -> bool:
     return done.returncode == 0 and done.stdout.strip() == b"true"
 
 
+def is_shallow(root: str | Path) -> bool:
+    """Whether ``root``'s repository holds only part of its history (``git clone --depth``),
+    so that a tag on an older commit may be missing from it."""
+    if not in_repository(root):
+        return False
+    done = _git(_directory(root), "rev-parse", "--is-shallow-repository")
+    return done.returncode == 0 and done.stdout.strip() == b"true"
+
+
 def version_key(version: str) -> tuple[int, int, int]:
     """``"1.10.0"`` as ``(1, 10, 0)``, so that versions sort as numbers."""
     major, minor, patch = (int(part) for part in version.split("."))

@@ -253,10 +253,25 @@ def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFr
 
     if release.root is None or format != "csv":
         raise LoadError("only a release can be loaded from a URL or as JSON or Parquet; a working package is CSV")
+    if not _has_validator():
+        raise LoadError(
+            "a working package (a clone) is validated as it is loaded, which needs the validator: install the "
+            "[pipeline] extra (pip install '.[pipeline]'); a release needs only pandas and pyarrow"
+        )
     package, problems = load_package(release.path)
     if package is None:
         raise LoadError(not_valid(problems), problems)
     return load_package_frames(package)
+
+
+def _has_validator() -> bool:
+    """Whether pandera, the validator's library (the ``pipeline`` extra), can be imported."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("pandera") is not None
+    except ImportError:
+        return False
 
 
 def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:

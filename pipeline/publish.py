@@ -102,6 +102,12 @@ BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes | No
     ("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx),
     ("figures.png", "figures-chart", "png", "image/png", _figures),
 ]
+#: What each bundled file holds, as its descriptor entry (and the release's README) says.
+BUNDLE_TITLES = {
+    "guanxi.sqlite": "Every published table, with declared types, primary and foreign keys and column comments",
+    "guanxi.xlsx": "Every published table as a sheet, after a README sheet (licence, citation)",
+    "figures.png": "Monthly actives and registered users per platform over time (log scale)",
+}
 
 
 def sha256(content: bytes) -> str:
@@ -208,14 +214,18 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
         if content is None:
             continue
         files[path] = content
-        resources.append(_file_entry(name, path, files[path], type="file", format=fmt, mediatype=mediatype))
+        title = BUNDLE_TITLES[path]
+        resources.append(_file_entry(name, path, content, title=title, type="file", format=fmt, mediatype=mediatype))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")
-    for path, fmt in ((DICTIONARY, "md"), (CHANGES, "md")):
+    documents = (
+        (DICTIONARY, "The data dictionary: every field of every table, its type, constraints and meaning"),
+        (CHANGES, "What changed in each release, this one's entry first"),
+    )
+    for path, title in documents:
+        name, content = path.split(".")[0].lower(), files[path]
         resources.append(
-            _file_entry(
-                path.split(".")[0].lower(), path, files[path], format=fmt, mediatype="text/markdown", encoding="utf-8"
-            )
+            _file_entry(name, path, content, title=title, format="md", mediatype="text/markdown", encoding="utf-8")
         )
     _refuse_collisions(resources)
     meta["resources"] = resources
@@ -302,14 +312,18 @@ def notes_of(descriptor: str | Path = DESCRIPTOR, version: str | None = None) ->
             version = json.loads(path.read_text(encoding="utf-8"))["version"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ReleaseError(f"cannot read the version in {path}: {exc}") from None
-    release_notes(path.parent, str(version))
-    return entry((path.parent / CHANGES).read_text(encoding="utf-8"), str(version)) or ""
+    version = str(version)
+    if re.fullmatch(r"v\d+\.\d+\.\d+", version):
+        version = version[1:]  # the tag's name: the notes of the version it tags
+    release_notes(path.parent, version)
+    return entry((path.parent / CHANGES).read_text(encoding="utf-8"), version) or ""
 
 
 def check_committed(root: Path, version: str) -> None:
     """In a git work tree, a release is built from a commit: no uncommitted change, and a
-    tag of this version, if there is one, on this very commit."""
-    from .history import changed_files, commit_of, in_repository
+    tag of this version, if there is one, on this very commit (which a shallow clone
+    without the tag cannot tell)."""
+    from .history import changed_files, commit_of, in_repository, is_shallow
 
     if not in_repository(root):
         return
@@ -320,6 +334,11 @@ def check_committed(root: Path, version: str) -> None:
             f"uncommitted changes in {dirty[0]}{more}: a release is built from a commit; commit or stash them first"
         )
     tagged = commit_of(root, f"v{version}")
+    if tagged is None and is_shallow(root):
+        raise ReleaseError(
+            f"this clone is shallow: it may lack the tag v{version} on an earlier commit, and then this "
+            f"would not be release {version}; fetch the history and the tags (`git fetch --unshallow --tags`) first"
+        )
     if tagged is not None and tagged != commit_of(root, "HEAD"):
         raise ReleaseError(
             f"v{version} is tagged on another commit ({tagged[:12]}): build {version} there "
@@ -395,6 +414,8 @@ def verify(source: str | Path) -> list[str]:
     one by one, or its zip as downloaded) against SHA256SUMS, its descriptor and the zip
     beside the files, if it is there."""
     path = Path(source)
+    if not path.exists():
+        raise ReleaseError(f"{path} does not exist; give a release's folder, its {DESCRIPTOR} or its zip")
     if path.name == DESCRIPTOR and path.is_file():
         path = path.parent
     if not path.is_file():

@@ -186,6 +186,29 @@ def test_a_missing_descriptor_is_a_usage_error(tmp_path: Path) -> None:
     )
 
 
+NO_PACKAGE = "does not exist; give a package's datapackage.json (or its folder)"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["fmt", "{missing}"], "{missing} " + NO_PACKAGE),
+        (["fmt", "{missing}", "--check"], "{missing} " + NO_PACKAGE),
+        (["release", "{missing}", "--out", "{out}"], "release refused: {missing} " + NO_PACKAGE),
+        (["verify", "{missing}"], "verify failed: {missing} does not exist; give a release's folder, its "
+         "datapackage.json or its zip"),
+    ],
+)
+def test_a_path_that_does_not_exist_is_one_line_and_exit_2_for_every_command(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    paths = {"missing": str(tmp_path / "nowhere" / "datapackage.json"), "out": str(tmp_path / "dist")}
+    result = runner.invoke(app, [a.format(**paths) for a in args])
+    assert result.exit_code == 2
+    assert result.output == said.format(**paths) + "\n"
+    assert not (tmp_path / "dist").exists()
+
+
 def test_wrong_usage_exits_2(package: Path) -> None:
     assert runner.invoke(app, ["validate", str(package), "--format", "xml"]).exit_code == 2
     assert runner.invoke(app, ["no-such-command"]).exit_code == 2

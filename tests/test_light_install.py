@@ -65,3 +65,28 @@ def test_load_works_without_the_pipeline_extra(released: Path) -> None:
     assert [line.split()[0] for line in lines[:3]] == ["parquet", "csv", "json"]
     assert all(line.endswith("datetime64[s]") for line in lines[:3])
     assert lines[3:] == ["[]", "refused"]
+
+
+WITHOUT_EXTRA = BLOCKED_LOAD.split("import pipeline\n")[0] + """
+import pipeline
+try:
+    pipeline.load(sys.argv[1], format="csv")
+except pipeline.LoadError as error:
+    print("LoadError:", error)
+sys.argv = ["guanxi", "validate"]
+from pipeline.cli import main
+main()
+"""
+
+
+def test_without_the_extra_a_clone_and_the_command_line_say_what_to_install() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_EXTRA, str(ROOT), ",".join(HEAVY)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.stdout.startswith("LoadError: a working package (a clone) is validated as it is loaded")
+    assert "pip install '.[pipeline]'" in result.stdout
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr == "guanxi: the command line needs the [pipeline] extra: pip install '.[pipeline]'\n"

@@ -87,6 +87,9 @@ def test_the_plain_reader_examples_print_the_latest_monthly_actives(released: Pa
     for platform, value in latest_monthly_actives(released, all_users_only=True).items():
         # pandas on the observations, figures for all users only
         assert any(str(value) in line for line in lines_with(output, platform)), (platform, value)
+    # the README names the platform whose monthly actives count one side only
+    one_sided = set(expected) - set(latest_monthly_actives(released, all_users_only=True))
+    assert "kuaizhaogong" in one_sided and "Kuaizhaogong" in (ROOT / "README.md").read_text(encoding="utf-8")
     defunct = pipeline.load(released)["platform_summary"].query("status == 'defunct'")["platform_id"]
     assert all(lines_with(output, str(p)) for p in defunct)
 

@@ -211,6 +211,10 @@ def test_the_bundled_files_are_in_the_sums_and_the_descriptor(released: Path) ->
     assert [path for path, *_ in BUNDLES] and all(f"  {path}\n" in sums for path, *_ in BUNDLES)
     for path, _, fmt, mediatype, _ in BUNDLES:
         assert (described[path]["format"], described[path]["mediatype"]) == (fmt, mediatype)
+    readme = (released / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1]: line for line in readme.splitlines() if line.startswith("| `")}
+    for entry in descriptor["resources"]:  # each file says what it holds, in words, not by its name
+        assert entry["name"] + ":" not in rows[entry["path"]], rows[entry["path"]]
 
 
 def downloaded(released: Path, folder: Path, *, archive: bool = True) -> Path:

@@ -94,6 +94,10 @@ def test_the_release_notes_are_the_changelog_entry_and_name_the_changed_row(rele
     assert f"`{released['key']}` value: `{released['old']}` → `{released['new']}`" in entry
     printed = make(released["repo"], "--silent", "version").stdout.strip()
     assert printed == released["version"]
+    for name in (released["version"], f"v{released['version']}"):  # the version, or its tag's name
+        said = run(released["repo"], f".venv/bin/guanxi notes {name}")
+        assert said.returncode == 0 and said.stdout.startswith(f"## {released['version']}\n"), said.stderr
+        assert said.stdout.strip() == f"## {released['version']}\n{entry}".strip()
 
 
 def test_the_release_verifies_and_sha256sum_accepts_it(released: dict) -> None:
@@ -193,3 +197,33 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path: Path) -> None
         "release refused: SOURCE_DATE_EPOCH='abc' is not a whole number of seconds since 1970 between 1980 "
         "and 2100; set it so (e.g. `git log -1 --format=%ct`) or unset it"
     )
+
+
+def test_the_readme_table_lists_every_make_target() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = set(re.findall(r"^\| `make ([a-z-]+)` \|", readme, re.M))
+    listed = subprocess.run(["make", "-s", "help"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert table == set(re.findall(r"^  make (\S+)", listed, re.M))
+
+
+def test_make_bump_check_says_what_is_due_and_writes_nothing(tmp_path: Path) -> None:
+    repo = fresh_repo(tmp_path / "guanxi", tag=f"v{VERSION}")
+    change_one_cell(repo)
+    before = status(repo)
+    said = make(repo, "bump-check")
+    assert f"{VERSION} -> {patch_of(VERSION)}: a patch bump is due since v{VERSION}" in said.stdout
+    assert status(repo) == before
+
+
+def test_a_shallow_clone_without_the_tag_refuses_to_build_a_release_it_cannot_place(tmp_path: Path) -> None:
+    repo = fresh_repo(tmp_path / "guanxi", tag=f"v{VERSION}")
+    change_one_cell(repo)
+    git(repo, "commit", "-q", "-am", "A corrected user figure, after the release")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True, env=_env())
+    assert git(shallow, "tag", "--list").stdout == ""  # the tag is on a commit the clone lacks
+    (shallow / ".venv").symlink_to(repo / ".venv")
+    result = make(shallow, "release", check=False)
+    assert result.returncode == 2 and not (shallow / "dist").exists()
+    assert f"release refused: this clone is shallow: it may lack the tag v{VERSION}" in result.stderr
+    assert "git fetch --unshallow --tags" in result.stderr
