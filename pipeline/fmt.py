@@ -85,6 +85,20 @@ def canonical_rows(resource: Resource, header: list[str], rows: list[list[str]])
     return [rows[i] for i in sort_order(resource, frame)]
 
 
+class Changed(str):
+    """The path of a file fmt changes (or would), with the first physical line that changes,
+    so that a check in CI points at the row to look at."""
+
+    line: int
+
+    def __new__(cls, path: str, original: bytes, content: bytes) -> Changed:
+        changed = super().__new__(cls, path)
+        before, after = original.split(b"\n"), content.split(b"\n")
+        pairs = enumerate(zip(before, after, strict=False))
+        changed.line = next((i + 1 for i, (a, b) in pairs if a != b), min(len(before), len(after)))
+        return changed
+
+
 def format_package(descriptor: str | Path, check: bool = False) -> tuple[list[str], list[Problem]]:
     """Rewrite every CSV that is not in canonical form (with ``check``, write nothing and only
     say which would change). Returns the files changed, and the problems of the files left
@@ -101,7 +115,7 @@ def format_package(descriptor: str | Path, check: bool = False) -> tuple[list[st
         if not check:
             remove_leftovers(resource.file.parent)
             write_atomic(resource.file, content, package.root)
-        changed.append(resource.path)
+        changed.append(Changed(resource.path, original, content))
     return changed, problems + skipped
 
 
@@ -174,8 +188,11 @@ def _carriage_returns(resource: Resource, table: RawTable) -> list[Problem]:
 def describe(changed: list[str], problems: list[Problem], check: bool = False) -> str:
     """What fmt did (or, checking, would do), file by file: each file formatted, then each
     file left as it was with the problems that stopped it, at their line and column."""
-    verb = "would format" if check else "formatted"
-    out = [f"{verb} {path}" for path in changed]
+    if check:
+        where = {path: f", from line {path.line}" if isinstance(path, Changed) else "" for path in changed}
+        out = [f"would format {path}{where[path]}" for path in changed]
+    else:
+        out = [f"formatted {path}" for path in changed]
     by_path: dict[str, list[Problem]] = {}
     for p in sorted(problems, key=Problem.sort_key):
         by_path.setdefault(p.path, []).append(p)

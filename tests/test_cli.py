@@ -236,7 +236,7 @@ def test_fmt_check_exits_1_listing_what_it_would_change_and_0_when_canonical(pac
     before = (package.parent / "data" / "platforms.csv").read_bytes()
     result = runner.invoke(app, ["fmt", "--check", str(package)])
     assert result.exit_code == 1
-    assert result.output == "would format data/platforms.csv\n1 file not in canonical form: run make fmt\n"
+    assert result.output == "would format data/platforms.csv, from line 2\n1 file not in canonical form: run make fmt\n"
     assert (package.parent / "data" / "platforms.csv").read_bytes() == before
     runner.invoke(app, ["fmt", str(package)])
     result = runner.invoke(app, ["fmt", "--check", str(package)])

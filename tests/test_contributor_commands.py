@@ -58,7 +58,7 @@ def test_make_fmt_check_lists_what_make_fmt_would_change_and_writes_nothing(repo
     result = make(repo, "fmt-check", check=False)
     assert result.returncode != 0 and result.stderr == ""
     assert result.stdout.splitlines() == [
-        "would format data/platforms.csv",
+        "would format data/platforms.csv, from line 2",
         "1 file not in canonical form: run make fmt",
     ]
     assert (repo / "data" / "platforms.csv").read_bytes() == before

@@ -111,7 +111,7 @@ def test_fmt_check_lists_what_it_would_change_and_writes_nothing(package: Path) 
     assert (changed, problems) == (["data/platforms.csv"], [])
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in data.iterdir()} == before
     assert describe(changed, problems, check=True) == (
-        "would format data/platforms.csv\n1 file not in canonical form: run make fmt"
+        "would format data/platforms.csv, from line 2\n1 file not in canonical form: run make fmt"
     )
     assert format_package(package) == (["data/platforms.csv"], [])
     assert format_package(package, check=True) == ([], [])
@@ -175,3 +175,15 @@ def test_the_canonical_form_keeps_the_logical_value(kind: str, text: str) -> Non
 def test_the_canonical_form_of_a_number(text: str, fixed: str) -> None:
     kind = "integer" if "." not in text and "E" not in text else "number"
     assert canonical_text(text, {"type": kind}) == fixed
+
+
+def test_fmt_check_names_the_first_line_it_would_change(package: Path) -> None:
+    metrics = package.parent / "data" / "metrics.csv"
+    lines = metrics.read_text(encoding="utf-8").split("\n")
+    at = next(i for i, line in enumerate(lines) if ",250000," in line)
+    lines[at] = lines[at].replace(",250000,", ",+0250000,")  # valid, but not the canonical integer
+    metrics.write_text("\n".join(lines), encoding="utf-8")
+    assert validate(package).problems == []
+    changed, problems = format_package(package, check=True)
+    said = describe(changed, problems, check=True).splitlines()
+    assert said[0] == f"would format data/metrics.csv, from line {at + 1}"
