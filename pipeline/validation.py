@@ -85,6 +85,7 @@ def root_causes(
     )
     loose = _loose_keys(package, problems)
     padded = _padded_only(package, problems, frames or {})
+    trimmable = _trimmed_valid(package, problems)
     referring: dict[int, int] = {}  # id of a loose key's problem -> rows referring to it
     out = []
     for p in problems:
@@ -103,7 +104,10 @@ def root_causes(
         )
         if consequence:
             continue
-        if p.code == "type-error" and p.path in resources and p.value is not None:
+        if id(p) in trimmable:
+            message = f"{p.message}; it is one once the white space at its ends is trimmed (run make fmt)"
+            p = Problem(p.code, p.path, p.line, p.column, p.field, p.value, message)
+        elif p.code == "type-error" and p.path in resources and p.value is not None:
             p = _fixable(resources[p.path], p)
         out.append(p)
     return [_with_referring(p, referring[id(p)]) if id(p) in referring else p for p in out]
@@ -160,16 +164,44 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
 def _passes_its_checks(text: str, spec: dict) -> bool:
     """Whether a text passes every check of its field (type, format, vocabulary, pattern,
     lengths): the field's own checks, run on that one cell."""
+    return bool(_pass_their_checks([text], spec)[0])
+
+
+def _pass_their_checks(texts: list[str], spec: dict) -> list[bool]:
+    """Which of the texts pass every check of their field, all checked in one pass."""
+    import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     from .cells import Cells
     from .checks import field_checks
 
-    raw = pa.array([text], pa.string())
-    cell = pd.Series(pd.arrays.ArrowExtensionArray(raw))
-    checks = field_checks(spec, Cells.parse(raw, spec), True, frozenset())
-    return all(bool(check(cell).check_passed) for check, _ in checks)
+    raw = pa.array(texts, pa.string())
+    cells = pd.Series(pd.arrays.ArrowExtensionArray(raw))
+    ok = np.ones(len(texts), bool)
+    for check, _ in field_checks(spec, Cells.parse(raw, spec), True, frozenset()):
+        ok &= np.asarray(check(cells).check_output, bool)
+    return ok.tolist()
+
+
+def _trimmed_valid(package: Package, problems: list[Problem]) -> set[int]:
+    """The type errors of cells (not text: a text field's white space is its own problem)
+    that are of their type once the white space at their ends is trimmed, as fmt trims it."""
+    from .text import WHITESPACE
+
+    fields = {(r.path, f["name"]): f for r in package.resources for f in r.fields}
+    by_field: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        spec = fields.get((p.path, p.field or ""))
+        if p.code != "type-error" or spec is None or spec.get("type", "string") in ("string", "any") or not p.value:
+            continue
+        if p.value.strip(WHITESPACE) not in ("", p.value):
+            by_field.setdefault((p.path, p.field or ""), []).append(p)
+    found: set[int] = set()
+    for where, cells in by_field.items():
+        passed = _pass_their_checks([p.value.strip(WHITESPACE) for p in cells], fields[where])
+        found |= {id(p) for p, ok in zip(cells, passed, strict=True) if ok}
+    return found
 
 
 def _referred(resources: dict[str, Resource], p: Problem) -> tuple[str, str, str] | None:

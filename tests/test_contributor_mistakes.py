@@ -124,6 +124,25 @@ def test_a_publication_date_in_words_is_one_type_error(package: Path) -> None:
     )
 
 
+def test_a_number_or_a_date_typed_with_a_space_says_that_make_fmt_trims_it(package: Path) -> None:
+    replace(M, ",250000,", ", 250000,")(package.parent)
+    replace(S, "https://example.org/one,2015-06,2026-11-26,", "https://example.org/one,2015-06, 2026-11-26,")(
+        package.parent
+    )
+    problems = validate(package).problems
+    assert [(p.code, p.path, p.line, p.field) for p in problems] == [
+        ("type-error", M, 3, "value"), ("type-error", S, 2, "accessed")
+    ]
+    assert all(p.message.endswith("once the white space at its ends is trimmed (run make fmt)") for p in problems)
+    assert format_package(package)[1] == [] and validate(package).problems == []
+
+
+def test_a_number_that_is_wrong_once_trimmed_gets_no_such_hint(package: Path) -> None:
+    replace(M, ",250000,", ", 250 000,")(package.parent)
+    [problem] = validate(package).problems
+    assert problem.code == "type-error" and "trimmed" not in problem.message
+
+
 def test_a_file_saved_as_gbk_is_one_encoding_error_on_its_line(package: Path) -> None:
     gbk(package.parent)
     text = (package.parent / S).read_bytes()
