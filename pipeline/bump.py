@@ -80,13 +80,13 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
             raise ReleaseError(
                 f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
                 f"release {current}, as `make bump` drafts it from the package now: commit, then "
-                f"`git tag -a v{current} -m v{current}` and `make release`"
+                f"`git tag -a v{current} -m \"guanxi {current}\"`, `make release` and `make verify`"
             )
         if existing is not None and not FIRST_DRAFT.fullmatch(existing):
             raise ReleaseError(
                 f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
                 f"release {current}, not as `make bump` drafts it (edited, or with notes added); if it describes the "
-                f"package, commit, then `git tag -a v{current} -m v{current}` and `make release`; if not, "
+                f"package, commit, then `git tag -a v{current} -m \"guanxi {current}\"` and `make release`; if not, "
                 "delete it and run `make bump` again to draft it, and the docs, from the package as it is"
             )
         # an earlier draft, unedited, of a package that has changed since: drafted again
@@ -161,7 +161,8 @@ def describe(result: Bump) -> str:
     lines = [head, "wrote " + ", ".join(str(p) for p in result.written)]
     lines.append(
         f"next: review the {CHANGELOG} entry, then `git commit -am 'Release {result.version}'`, "
-        f"`git tag -a v{result.version} -m v{result.version}` and `make release`"
+        f"`git tag -a v{result.version} -m \"guanxi {result.version}\"`, `make release`, `make verify`, and push "
+        "the branch and the tag, as the README's Cut a release says"
     )
     return "\n".join(lines)
 

@@ -336,7 +336,9 @@ def render(result: Diff, fmt: str = "text") -> str:
 def _verdict(result: Diff) -> str:
     line = f"changes call for a {result.bump} bump" if result.bump != "none" else "no changes"
     if result.suggested_version and result.bump != "none":
-        line += f": {result.old_version} -> {result.suggested_version} at least"
+        # a version already set to the one due (a release's notes) is that version, not a floor
+        floor = "" if result.new_version == result.suggested_version else " at least"
+        line += f": {result.old_version} -> {result.suggested_version}{floor}"
     if result.version_ok is False and result.new_version != result.old_version:
         line += f" (the new version {result.new_version} is too low)"
     return line

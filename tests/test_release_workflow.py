@@ -78,6 +78,7 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_bump_says_what_is_due_and_writes_the_version_everywhere(released: dict) -> None:
     version, repo = released["version"], released["repo"]
     assert f"{VERSION} -> {version}: a patch bump is due since v{VERSION}" in released["bump"]
+    assert f'`git tag -a v{version} -m "guanxi {version}"`, `make release`, `make verify`' in released["bump"]
     assert f'"version": "{version}"' in (repo / "datapackage.json").read_text(encoding="utf-8")
     assert f'\nversion = "{version}"\n' in (repo / "pyproject.toml").read_text(encoding="utf-8")
     assert f'\nversion: "{version}"\n' in (repo / "CITATION.cff").read_text(encoding="utf-8")
@@ -92,6 +93,7 @@ def test_the_release_notes_are_the_changelog_entry_and_name_the_changed_row(rele
     assert notes == (released["repo"] / "CHANGELOG.md").read_text(encoding="utf-8")
     entry = notes.split(f"## {released['version']}\n", 1)[1].split("\n## ", 1)[0]
     assert f"`{released['key']}` value: `{released['old']}` → `{released['new']}`" in entry
+    assert f"{VERSION} -> {released['version']}" in entry and "at least" not in entry  # the version, not a floor
     printed = make(released["repo"], "--silent", "version").stdout.strip()
     assert printed == released["version"]
     for name in (released["version"], f"v{released['version']}"):  # the version, or its tag's name
