@@ -81,6 +81,11 @@ class Server:
         self.httpd.server_close()
 
 
+def version_of(package: Path) -> str:
+    """The version a build of the package is named by: its descriptor's."""
+    return json.loads(package.read_text(encoding="utf-8"))["version"]
+
+
 def redirect(location: str) -> Route:
     def route(handler: http.server.BaseHTTPRequestHandler) -> None:
         handler.send_response(302)
@@ -632,7 +637,8 @@ def test_release_notes_and_data_are_the_commits_even_when_edited_mid_build(
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "package")
-    assert build(package, out=tmp_path / "clean").name == "0.1.0"  # the commit itself releases
+    version = version_of(package)
+    assert build(package, out=tmp_path / "clean").name == version  # the commit itself releases
     committed = (root / victim).read_bytes()
     edited = committed.replace(b"alpha,job-listings,", b"alpha,job-listings,edited")
     edited = edited if victim.endswith(".csv") else committed + b"\nA line nobody reviewed.\n"
@@ -646,7 +652,7 @@ def test_release_notes_and_data_are_the_commits_even_when_edited_mid_build(
     monkeypatch.setattr(publish, "check_committed", then_edited)
     with pytest.raises(pipeline.ReleaseError, match=f"{victim} changed while the release was being built"):
         build(package, out=tmp_path / "dist")
-    assert not (tmp_path / "dist" / "0.1.0").exists()
+    assert not (tmp_path / "dist" / version_of(package)).exists()
 
 
 def test_release_removes_a_staging_folder_left_by_a_killed_build(package: Path, tmp_path: Path) -> None:
@@ -783,7 +789,7 @@ def test_a_malformed_source_date_epoch_is_a_release_error(
     monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
     with pytest.raises(pipeline.ReleaseError, match="SOURCE_DATE_EPOCH"):
         build(package, out=tmp_path / "dist")
-    assert not (tmp_path / "dist" / "0.1.0").exists()
+    assert not (tmp_path / "dist" / version_of(package)).exists()
 
 
 def test_a_source_date_epoch_of_letters_is_one_line_and_exit_2(package: Path, tmp_path: Path) -> None:
@@ -807,7 +813,7 @@ def test_a_resource_named_like_a_generated_file_is_refused(package: Path, tmp_pa
     package.write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
     with pytest.raises(pipeline.ReleaseError, match="'features-json'"):
         build(package, out=tmp_path / "dist")
-    assert not (tmp_path / "dist" / "0.1.0").exists()
+    assert not (tmp_path / "dist" / version_of(package)).exists()
 
 
 def with_datetimes(package: Path, cells: list[str], **constraints: str) -> None:
@@ -839,7 +845,7 @@ def test_a_datetime_past_the_calendar_once_in_utc_is_one_type_error(
     assert "0001 to 9999 once in UTC" in error["message"]
     with pytest.raises(pipeline.ReleaseError, match="1 type-error"):
         build(package, out=tmp_path / "dist")
-    assert not (tmp_path / "dist" / "0.1.0").exists()
+    assert not (tmp_path / "dist" / version_of(package)).exists()
 
 
 @pytest.mark.parametrize("bound", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00", "2020-01-01"])
