@@ -164,11 +164,11 @@ def release(
 ) -> None:
     """Validate, then build dist/<version>/ with CSV, JSON, Parquet, checksums and a zip."""
     from .package import usage_error
-    from .publish import build
+    from .publish import build, built_message
 
     if (why := usage_error(descriptor)) is not None:
         _fail(f"release refused: {why}")
-    _print(f"built {build(descriptor, version=version, out=out)}")
+    _print(built_message(descriptor, build(descriptor, version=version, out=out)))
 
 
 @app.command()

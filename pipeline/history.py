@@ -82,6 +82,12 @@ def commit_of(root: str | Path, ref: str) -> str | None:
     return done.stdout.decode().strip() if done.returncode == 0 else None
 
 
+def commits_since(root: str | Path, ref: str) -> int:
+    """How many commits the checked-out one is ahead of ``ref``."""
+    done = _git(_directory(root), "rev-list", "--count", "--end-of-options", f"{ref}..HEAD")
+    return int(done.stdout.decode().strip() or 0) if done.returncode == 0 else 0
+
+
 def prefix(root: str | Path) -> str:
     """Where ``root`` lies inside its work tree, as git writes it (``""`` at the top)."""
     return _git(_directory(root), "rev-parse", "--show-prefix").stdout.decode().strip()
@@ -97,9 +103,10 @@ def changed_files(root: str | Path, paths: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def files_at(root: str | Path, ref: str) -> Iterator[Path]:
-    """The folder of ``root`` as the repository held it at ``ref``, in a temporary folder that
-    is removed afterwards. Only regular files are written, each inside that folder."""
+def files_at(root: str | Path, ref: str, within: Path | None = None) -> Iterator[Path]:
+    """The folder of ``root`` as the repository held it at ``ref``, in a temporary folder
+    (inside ``within`` if given) that is removed afterwards. Only regular files are written,
+    each inside that folder."""
     commit = commit_of(root, ref)
     if commit is None:
         where = _directory(root).resolve()
@@ -111,7 +118,7 @@ def files_at(root: str | Path, ref: str) -> Iterator[Path]:
     if done.returncode != 0:
         raise HistoryError(f"git cannot read {ref}: {done.stderr.decode('utf-8', 'replace').strip()}")
     inner = prefix(root)
-    with tempfile.TemporaryDirectory(prefix="guanxi-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="guanxi-", dir=within) as tmp:
         dest = Path(tmp)
         with tarfile.open(fileobj=io.BytesIO(done.stdout)) as archive:
             members = [m for m in archive.getmembers() if m.isfile() or m.isdir()]

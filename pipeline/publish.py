@@ -6,7 +6,8 @@ folder, the unpacked zip and the files downloaded one by one from a release page
 same thing, and ``sha256sum -c SHA256SUMS`` passes in each. It stands alone: a short
 README, CITATION.cff and the data licence travel with the data.
 
-A release is built from a commit (a work tree with uncommitted changes is refused), is
+A release is built from a commit (a work tree with uncommitted changes is refused; a
+version tagged on an earlier commit is built from its tag, by the tag's own code), is
 reproducible (the same commit gives the same bytes: no wall-clock time inside; the one
 timestamp comes from SOURCE_DATE_EPOCH or the data), atomic (built in a temporary folder
 and renamed into place) and immutable (an existing version is never overwritten). Its
@@ -319,10 +320,32 @@ def notes_of(descriptor: str | Path = DESCRIPTOR, version: str | None = None) ->
     return entry((path.parent / CHANGES).read_text(encoding="utf-8"), version) or ""
 
 
+def tag_behind(root: Path, version: str) -> str | None:
+    """The tag of ``version`` when it is on an earlier commit than the one checked out:
+    main has moved on since that release, which is then built from its tag."""
+    from .history import commit_of
+
+    tagged = commit_of(root, f"v{version}")
+    return f"v{version}" if tagged is not None and tagged != commit_of(root, "HEAD") else None
+
+
+def built_message(descriptor: str | Path, target: Path) -> str:
+    """What ``build`` did, in a line: which release it built, and from what."""
+    from .history import commits_since
+
+    root = descriptor_path(descriptor).parent
+    tag = tag_behind(root, target.name)
+    if tag is None:
+        return f"built {target}"
+    ahead = commits_since(root, tag)
+    since = f"{ahead} commit since is" if ahead == 1 else f"{ahead} commits since are"
+    return f"built {target} from its tag {tag}, as released ({since} in no release yet: `make bump` prepares one)"
+
+
 def check_committed(root: Path, version: str) -> None:
     """In a git work tree, a release is built from a commit: no uncommitted change, and a
-    tag of this version, if there is one, on this very commit (which a shallow clone
-    without the tag cannot tell)."""
+    shallow clone without the version's tag is refused (it cannot tell whether the tag is on
+    an earlier commit, and then this would not be that release)."""
     from .history import changed_files, commit_of, in_repository, is_shallow
 
     if not in_repository(root):
@@ -333,17 +356,55 @@ def check_committed(root: Path, version: str) -> None:
         raise ReleaseError(
             f"uncommitted changes in {dirty[0]}{more}: a release is built from a commit; commit or stash them first"
         )
-    tagged = commit_of(root, f"v{version}")
-    if tagged is None and is_shallow(root):
+    if commit_of(root, f"v{version}") is None and is_shallow(root):
         raise ReleaseError(
             f"this clone is shallow: it may lack the tag v{version} on an earlier commit, and then this "
             f"would not be release {version}; fetch the history and the tags (`git fetch --unshallow --tags`) first"
         )
-    if tagged is not None and tagged != commit_of(root, "HEAD"):
-        raise ReleaseError(
-            f"v{version} is tagged on another commit ({tagged[:12]}): build {version} there "
-            f"(`git checkout v{version}`), or prepare a new version with `make bump`"
-        )
+
+
+def build_from_tag(root: Path, tag: str, out: Path) -> Path:
+    """Build the release of ``tag`` as the tagged commit built it: its files and its own code
+    (git archive, inside ``out``), run by this interpreter, so the bytes are the release's
+    whatever changed since; the result is renamed into ``out`` like any build."""
+    from .history import files_at, prefix
+
+    version = tag.removeprefix("v")
+    target = out / version
+    out.mkdir(parents=True, exist_ok=True)
+    with _building(out):
+        staging = Path(tempfile.mkdtemp(dir=out, prefix=f"{STAGING}{version}-")).resolve()
+        try:
+            with files_at(root, tag, within=staging) as package:
+                top = package
+                for _ in Path(prefix(root)).parts:  # the code sits at the top of the repository
+                    top = top.parent
+                _run_release(top, package, tag, staging / "built")
+                if target.exists():
+                    raise ReleaseError(f"{target} appeared while building; nothing was changed")
+                os.rename(staging / "built" / version, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _run_release(top: Path, package: Path, tag: str, out: Path) -> None:
+    """`python -m pipeline release` of the tree at ``top`` on its package, into ``out``."""
+    import subprocess
+    import sys
+
+    if not (top / "pipeline" / "__init__.py").is_file():
+        raise ReleaseError(f"{tag} holds no pipeline/ to build it with: build it there (`git checkout {tag}`)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_") and k != "PYTHONSAFEPATH"}
+    env["GIT_CEILING_DIRECTORIES"] = str(top.parent)  # git takes the tree for no repository
+    env["PYTHONPATH"] = str(top)  # its own code, not this checkout's
+    command = [sys.executable, "-m", "pipeline", "release", DESCRIPTOR, "--out", str(out)]
+    done = subprocess.run(command, cwd=package, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip() or "no output").splitlines()[-1]
+        raise ReleaseError(f"building {tag.removeprefix('v')} from its tag {tag} failed: {said}")
+    if not (out / tag.removeprefix("v")).is_dir():
+        raise ReleaseError(f"{tag} names another version in its {DESCRIPTOR}: nothing was built")
 
 
 def build(descriptor: str | Path = "datapackage.json", version: str | None = None, out: str | Path = "dist") -> Path:
@@ -365,6 +426,11 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
             "or prepare a new version with `make bump`"
         )
     check_committed(package.root, version)
+    if (tag := tag_behind(package.root, version)) is not None:
+        try:
+            return build_from_tag(package.root, tag, out)
+        except OSError as exc:
+            raise ReleaseError(f"cannot write the release into {out}: {exc.strerror or exc}") from None
     files = release_files(package, version, release_notes(package.root, version))
     check_layout(list(files), version)
     files[SUMS] = sums_file(files)

@@ -87,8 +87,19 @@ def _watch_opens(event: str, args: tuple) -> None:
     if _watching is None or event != "open" or not isinstance(args[0], str | bytes | os.PathLike):
         return
     path = os.path.abspath(os.fsdecode(args[0]))
-    if any(path == place or path.startswith(place + os.sep) for place in WORKING_PACKAGE):
+    if any(path == place or path.startswith(place + os.sep) for place in WORKING_PACKAGE) and not _removing():
         _watching.append(path)
+
+
+def _removing() -> bool:
+    """Whether shutil.rmtree is the opener: it opens each entry by its bare name inside the
+    folder it removes (a temporary one), which only looks like a path of the working package."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "_rmtree_safe_fd":
+            return True
+        frame = frame.f_back
+    return False
 
 
 sys.addaudithook(_watch_opens)

@@ -655,6 +655,43 @@ def test_release_notes_and_data_are_the_commits_even_when_edited_mid_build(
     assert not (tmp_path / "dist" / version_of(package)).exists()
 
 
+def tagged_then_changed(package: Path, code: str | None = None) -> Path:
+    """The package committed and tagged with its version (with ``code`` as its pipeline, if
+    given), then one more commit: a main that moved on since its release."""
+    from workflow import git
+
+    root = package.parent
+    if code is not None:
+        (root / "pipeline").mkdir()
+        (root / "pipeline" / "__init__.py").write_text(code, encoding="utf-8")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "package")
+    git(root, "tag", "-a", f"v{version_of(package)}", "-m", "release")
+    (root / "README.md").write_text("Later.\n", encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "later")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (None, "holds no pipeline/ to build it with"),
+        ("raise SystemExit('cannot build here')", "failed: cannot build here"),
+    ],
+)
+def test_a_release_whose_tag_cannot_build_itself_is_refused_and_writes_nothing(
+    package: Path, tmp_path: Path, code: str | None, said: str
+) -> None:
+    tagged_then_changed(package, code)
+    out = tmp_path / "dist"
+    with pytest.raises(pipeline.ReleaseError, match=f"from its tag|{said}") as raised:
+        build(package, out=out)
+    assert said in str(raised.value)
+    assert list(out.iterdir()) == []  # neither the release nor the tag's files are left
+
+
 def test_release_removes_a_staging_folder_left_by_a_killed_build(package: Path, tmp_path: Path) -> None:
     from pipeline.publish import STAGING
 

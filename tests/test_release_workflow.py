@@ -46,12 +46,16 @@ def status(repo: Path) -> str:
 
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The whole cycle once: a repository tagged at the current version, one cell changed,
-    `make bump`, commit, tag, then `make release` in a clone without dist/ and in one that
-    built the previous release first."""
+    """The whole cycle once: a repository tagged at the current version, one cell changed and
+    committed (where a clone's `make release` builds the tagged release), `make bump`, commit,
+    tag, then `make release` in a clone without dist/ and in one that built the previous
+    release first."""
     base = tmp_path_factory.mktemp("cycle")
     repo = fresh_repo(base / "guanxi", tag=f"v{VERSION}")
     key, old, new = change_one_cell(repo)
+    git(repo, "commit", "-q", "-am", "A corrected user figure")
+    ahead = clone(repo, base / "ahead")
+    built_ahead = make(ahead, "release").stdout
     bumped = make(repo, "bump")
     version = patch_of(VERSION)
     git(repo, "commit", "-q", "-am", f"Release {version}")
@@ -72,6 +76,9 @@ def released(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "bump": bumped.stdout,
         "plain": plain / "dist" / version,
         "older": older / "dist" / version,
+        "previous": older / "dist" / VERSION,
+        "ahead": ahead / "dist" / VERSION,
+        "built ahead": built_ahead,
     }
 
 
@@ -86,6 +93,19 @@ def test_bump_says_what_is_due_and_writes_the_version_everywhere(released: dict)
 
 def test_two_clones_of_the_commit_build_the_same_bytes_with_or_without_an_older_dist(released: dict) -> None:
     assert files_of(released["plain"]) == files_of(released["older"])
+
+
+def test_a_clone_past_a_release_builds_that_release_from_its_tag_as_released(released: dict) -> None:
+    # the README's quick start on a main that moved on since its latest release
+    assert f"built dist/{VERSION} from its tag v{VERSION}, as released" in released["built ahead"]
+    assert "1 commit since is in no release yet" in released["built ahead"]
+    assert files_of(released["ahead"]) == files_of(released["previous"])  # built at the tag itself
+    figure = f"{released['key']},"
+    row = next(line for line in (released["ahead"] / "metrics.csv").read_text(encoding="utf-8").splitlines()
+               if line.startswith(figure))
+    assert f",{released['old']}," in row and f",{released['new']}," not in row
+    assert not any(p.name.startswith(".") for p in released["ahead"].parent.iterdir())  # no staging left
+    make(released["ahead"].parent.parent, "verify")
 
 
 def test_the_release_notes_are_the_changelog_entry_and_name_the_changed_row(released: dict) -> None:
