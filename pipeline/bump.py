@@ -25,8 +25,6 @@ from .package import descriptor_path
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 CHANGELOG = "CHANGELOG.md"
-# The first release's entry as ``make bump`` drafts it (compare.initial_entry), not edited since.
-FIRST_DRAFT = re.compile(r"## \S+\n\nFirst release\. It holds:\n\n(?:- [\w-]+: \d+ rows\n)+")
 PYPROJECT = "pyproject.toml"
 README = "README.md"
 
@@ -62,7 +60,7 @@ def _next(version: str, level: str) -> str:
 def plan(descriptor: str | Path = "datapackage.json") -> Bump:
     """The bump due for the working package against the latest tag; nothing is written.
     Raises ``ReleaseError`` when there is nothing to release or the version set is too low."""
-    from .compare import changelog_entry, diff, initial_entry
+    from .compare import changelog_entry, diff, initial_entry, is_initial_draft
 
     path = descriptor_path(descriptor)
     try:
@@ -82,7 +80,7 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
                 f"release {current}, as `make bump` drafts it from the package now: commit, then "
                 f"`git tag -a v{current} -m \"guanxi {current}\"`, `make release` and `make verify`"
             )
-        if existing is not None and not FIRST_DRAFT.fullmatch(existing):
+        if existing is not None and not is_initial_draft(existing):
             raise ReleaseError(
                 f"nothing to bump: no vX.Y.Z tag yet, and {CHANGELOG} already has the entry of the first "
                 f"release {current}, not as `make bump` drafts it (edited, or with notes added); if it describes the "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -383,12 +384,22 @@ def _markdown(result: Diff) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+FIRST_RELEASE = "First release. It holds:"
+
+
 def initial_entry(descriptor: Path, version: str) -> str:
     """The changelog entry of a first release: what it holds."""
     side = _read_side(descriptor)
-    lines = [f"## {version}", "", "First release. It holds:", ""]
+    lines = [f"## {version}", "", FIRST_RELEASE, ""]
     lines += [f"- {name}: {len(rows)} rows" for name, (_, _, rows) in side.tables.items()]
     return "\n".join(lines) + "\n"
+
+
+def is_initial_draft(entry: str) -> bool:
+    """Whether an entry is a first release's as ``initial_entry`` drafts it, of whatever
+    package and version, and not edited since."""
+    drafted = rf"## \S+\n\n{re.escape(FIRST_RELEASE)}\n\n(?:- [\w-]+: \d+ rows\n)+"
+    return re.fullmatch(drafted, entry) is not None
 
 
 def changelog_entry(result: Diff, version: str) -> str:

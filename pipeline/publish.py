@@ -31,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -95,20 +96,30 @@ def _figures(tables: list[Table], descriptor: dict) -> bytes | None:
     return figures_png(tables, descriptor)
 
 
-#: The files that hold every published table at once: (path, descriptor name, format,
-#: mediatype, writer of the tables and the release's descriptor metadata, which gives None
-#: when the package has nothing for it). Each is checksummed and described like every file.
-BUNDLES: list[tuple[str, str, str, str, Callable[[list[Table], dict], bytes | None]]] = [
-    ("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3", _sqlite),
-    ("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _xlsx),
-    ("figures.png", "figures-chart", "png", "image/png", _figures),
-]
-#: What each bundled file holds, as its descriptor entry (and the release's README) says.
-BUNDLE_TITLES = {
-    "guanxi.sqlite": "Every published table, with declared types, primary and foreign keys and column comments",
-    "guanxi.xlsx": "Every published table as a sheet, after a README sheet (licence, citation)",
-    "figures.png": "Monthly actives and registered users per platform over time (log scale)",
-}
+class Bundle(NamedTuple):
+    """A file that holds every published table at once; it is checksummed and described
+    like every file of the release."""
+
+    path: str
+    name: str
+    """Its name in the release's descriptor."""
+    format: str
+    mediatype: str
+    title: str
+    """What it holds, as its descriptor entry (and the release's README) says."""
+    write: Callable[[list[Table], dict], bytes | None]
+    """Its bytes from the tables and the release's descriptor metadata; None when the
+    package has nothing for it."""
+
+
+BUNDLES = (
+    Bundle("guanxi.sqlite", "guanxi-sqlite", "sqlite", "application/vnd.sqlite3",
+           "Every published table, with declared types, primary and foreign keys and column comments", _sqlite),
+    Bundle("guanxi.xlsx", "guanxi-xlsx", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "Every published table as a sheet, after a README sheet (licence, citation)", _xlsx),
+    Bundle("figures.png", "figures-chart", "png", "image/png",
+           "Monthly actives and registered users per platform over time (log scale)", _figures),
+)
 
 
 def sha256(content: bytes) -> str:
@@ -210,13 +221,15 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
     meta = {k: v for k, v in package.descriptor.items() if k != "resources"}
     meta["version"] = version
     meta["created"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-    for path, name, fmt, mediatype, write in BUNDLES:
-        content = write(tables, meta)
+    for bundle in BUNDLES:
+        content = bundle.write(tables, meta)
         if content is None:
             continue
-        files[path] = content
-        title = BUNDLE_TITLES[path]
-        resources.append(_file_entry(name, path, content, title=title, type="file", format=fmt, mediatype=mediatype))
+        files[bundle.path] = content
+        resources.append(_file_entry(
+            bundle.name, bundle.path, content,
+            title=bundle.title, type="file", format=bundle.format, mediatype=bundle.mediatype,
+        ))
     files[DICTIONARY] = dictionary_markdown(package).encode("utf-8")
     files[CHANGES] = changes.encode("utf-8")
     documents = (

@@ -134,26 +134,24 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
     from .text import WHITESPACE
 
     resources = {r.path: r for r in package.resources}
+    fields = {(r.path, f["name"]): f for r in package.resources for f in r.fields}
     trimmed = {
         (p.path, p.line, p.field): p.value.strip(WHITESPACE)
         for p in problems
         if p.code == "whitespace" and p.value and p.path in resources
     }
-    found: set[int] = set()
+    texts: dict[tuple[str, str], list[tuple[str, Problem]]] = {}
     wanted: dict[tuple[str, str], list[tuple[str, Problem]]] = {}
     for p in problems:
         text = trimmed.get((p.path, p.line, p.field))
         if text is None or p.code not in ("type-error", "constraint-error", "foreign-key"):
             continue
-        resource = resources[p.path]
-        spec = next((f for f in resource.fields if f["name"] == p.field), {})
-        if p.code in ("type-error", "constraint-error"):
-            if spec.get("type", "string") == "string" and _passes_its_checks(text, spec):
-                found.add(id(p))
-        else:
-            target = _referred(resources, p)
-            if target is not None and target[0] in frames and target[1] in frames[target[0]]:
-                wanted.setdefault(target[:2], []).append((text, p))
+        if p.code != "foreign-key":
+            if fields.get((p.path, p.field or ""), {}).get("type", "string") == "string":
+                texts.setdefault((p.path, p.field or ""), []).append((text, p))
+        elif (target := _referred(resources, p)) is not None and target[0] in frames and target[1] in frames[target[0]]:
+            wanted.setdefault(target[:2], []).append((text, p))
+    found = _passing(texts, fields)
     for (target, key), cells in wanted.items():
         present = frames[target][key].isin([text for text, _ in cells])
         keys = set(frames[target][key][present].astype(str))
@@ -161,14 +159,9 @@ def _padded_only(package: Package, problems: list[Problem], frames: dict[str, pd
     return found
 
 
-def _passes_its_checks(text: str, spec: dict) -> bool:
-    """Whether a text passes every check of its field (type, format, vocabulary, pattern,
-    lengths): the field's own checks, run on that one cell."""
-    return bool(_pass_their_checks([text], spec)[0])
-
-
-def _pass_their_checks(texts: list[str], spec: dict) -> list[bool]:
-    """Which of the texts pass every check of their field, all checked in one pass."""
+def _passing(cells: dict[tuple[str, str], list[tuple[str, Problem]]], fields: dict[tuple[str, str], dict]) -> set[int]:
+    """The problems whose trimmed text passes every check of its field (type, format,
+    vocabulary, pattern, lengths): each field's own checks, run once on all its texts."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -176,12 +169,16 @@ def _pass_their_checks(texts: list[str], spec: dict) -> list[bool]:
     from .cells import Cells
     from .checks import field_checks
 
-    raw = pa.array(texts, pa.string())
-    cells = pd.Series(pd.arrays.ArrowExtensionArray(raw))
-    ok = np.ones(len(texts), bool)
-    for check, _ in field_checks(spec, Cells.parse(raw, spec), True, frozenset()):
-        ok &= np.asarray(check(cells).check_output, bool)
-    return ok.tolist()
+    found: set[int] = set()
+    for where, pairs in cells.items():
+        spec = fields.get(where, {})
+        raw = pa.array([text for text, _ in pairs], pa.string())
+        series = pd.Series(pd.arrays.ArrowExtensionArray(raw))
+        ok = np.ones(len(pairs), bool)
+        for check, _ in field_checks(spec, Cells.parse(raw, spec), True, frozenset()):
+            ok &= np.asarray(check(series).check_output, bool)
+        found |= {id(p) for (_, p), passed in zip(pairs, ok, strict=True) if passed}
+    return found
 
 
 def _trimmed_valid(package: Package, problems: list[Problem]) -> set[int]:
@@ -190,18 +187,14 @@ def _trimmed_valid(package: Package, problems: list[Problem]) -> set[int]:
     from .text import WHITESPACE
 
     fields = {(r.path, f["name"]): f for r in package.resources for f in r.fields}
-    by_field: dict[tuple[str, str], list[Problem]] = {}
+    cells: dict[tuple[str, str], list[tuple[str, Problem]]] = {}
     for p in problems:
         spec = fields.get((p.path, p.field or ""))
         if p.code != "type-error" or spec is None or spec.get("type", "string") in ("string", "any") or not p.value:
             continue
-        if p.value.strip(WHITESPACE) not in ("", p.value):
-            by_field.setdefault((p.path, p.field or ""), []).append(p)
-    found: set[int] = set()
-    for where, cells in by_field.items():
-        passed = _pass_their_checks([p.value.strip(WHITESPACE) for p in cells], fields[where])
-        found |= {id(p) for p, ok in zip(cells, passed, strict=True) if ok}
-    return found
+        if (text := p.value.strip(WHITESPACE)) not in ("", p.value):
+            cells.setdefault((p.path, p.field or ""), []).append((text, p))
+    return _passing(cells, fields)
 
 
 def _referred(resources: dict[str, Resource], p: Problem) -> tuple[str, str, str] | None:

@@ -208,9 +208,10 @@ def test_the_bundled_files_are_in_the_sums_and_the_descriptor(released: Path) ->
     sums = (released / "SHA256SUMS").read_text(encoding="utf-8")
     descriptor = json.loads((released / "datapackage.json").read_text(encoding="utf-8"))
     described = {r["path"]: r for r in descriptor["resources"]}
-    assert [path for path, *_ in BUNDLES] and all(f"  {path}\n" in sums for path, *_ in BUNDLES)
-    for path, _, fmt, mediatype, _ in BUNDLES:
-        assert (described[path]["format"], described[path]["mediatype"]) == (fmt, mediatype)
+    assert BUNDLES and all(f"  {bundle.path}\n" in sums for bundle in BUNDLES)
+    for bundle in BUNDLES:
+        entry = described[bundle.path]
+        assert (entry["format"], entry["mediatype"]) == (bundle.format, bundle.mediatype)
     readme = (released / "README.md").read_text(encoding="utf-8")
     rows = {line.split("`")[1]: line for line in readme.splitlines() if line.startswith("| `")}
     for entry in descriptor["resources"]:  # each file says what it holds, in words, not by its name
