@@ -73,6 +73,14 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _require(descriptor: Path, prefix: str = "") -> None:
+    """One line and exit 2 when the path given names no package to work on."""
+    from .package import usage_error
+
+    if (why := usage_error(descriptor)) is not None:
+        _fail(prefix + why)
+
+
 def expected_failures(prefix: str, collect: bool = True) -> Callable[[Command], Command]:
     """A command whose ``PackageError`` becomes one line on stderr (``prefix: message``) and
     exit code 2; the problems it carries, if any, are printed first as a report. With
@@ -117,12 +125,10 @@ def validate(
     ] = None,
 ) -> None:
     """Check the package and report every problem with its file, line and column."""
-    from .package import usage_error
     from .report import FORMATTERS, to_summary
     from .validation import validate as run
 
-    if (why := usage_error(descriptor)) is not None:
-        _fail(why)
+    _require(descriptor)
     report = run(descriptor)
     _print(FORMATTERS[format.value](report))
     if summary is not None:
@@ -146,10 +152,8 @@ def fmt(
     canonical numbers and booleans). A file that cannot be read with confidence is left as it
     is, with the reason; the others are formatted all the same."""
     from .fmt import describe, format_package
-    from .package import usage_error
 
-    if (why := usage_error(descriptor)) is not None:
-        _fail(why)
+    _require(descriptor)
     changed, problems = format_package(descriptor, check=check)
     _print(describe(changed, problems, check))
     raise typer.Exit(1 if problems or (check and changed) else 0)
@@ -163,11 +167,9 @@ def release(
     out: Annotated[Path, typer.Option(help="Folder that receives <version>/.")] = Path("dist"),
 ) -> None:
     """Validate, then build dist/<version>/ with CSV, JSON, Parquet, checksums and a zip."""
-    from .package import usage_error
     from .publish import build, built_message
 
-    if (why := usage_error(descriptor)) is not None:
-        _fail(f"release refused: {why}")
+    _require(descriptor, "release refused: ")
     _print(built_message(descriptor, build(descriptor, version=version, out=out)))
 
 
@@ -250,7 +252,8 @@ def docs(
     --release, the README's counts and the timeline from the data, as a release does)."""
     from .docs import build_docs
 
-    _print("\n".join(f"wrote {path}" for path in build_docs(descriptor, release=release)))
+    written = build_docs(descriptor, release=release)
+    _print("\n".join(f"wrote {path}" for path in written) or "docs already fresh")
 
 
 def main() -> None:

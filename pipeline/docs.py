@@ -326,7 +326,8 @@ def contributing_with_codes(text: str) -> str:
 def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
     """Write the docs generated from the schemas (the data dictionary, the codes table in
     CONTRIBUTING.md) and, with ``release``, those that describe the data as it is released
-    (the README's counts and coverage, the timeline); return the paths of the files written.
+    (the README's counts and coverage, the timeline); return the paths of the files written:
+    a file that already holds what it would is left untouched.
 
     Everything is made before anything is written, and each file is replaced whole; a file
     that is a link out of the package, or is not a regular file, is refused.
@@ -356,6 +357,8 @@ def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = F
         written = []
         for rel, content in contents.items():
             target = root / rel
+            if target.is_file() and read_regular(target) == content:
+                continue  # already what it would be: left untouched, and not reported
             inside(root, target.parent).mkdir(parents=True, exist_ok=True)
             write_atomic(target, content, root)
             written.append(target)

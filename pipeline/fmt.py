@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 
 from .files import remove_leftovers, write_atomic
 from .package import Package, Resource, load_package
+from .ragged import name_shifts
 from .read import RawTable, read_table
 from .report import Problem
 from .schema import canonical_text, to_arrow
@@ -138,8 +139,8 @@ def plan(
         if table is None:  # a structure fmt cannot trust: what stopped it, else every problem
             problems += [p for p in found if p.code not in MECHANICAL] or found
             continue
-        if fatal:
-            problems += [p for p in found if p.code not in MECHANICAL]
+        if fatal:  # reported as validate reports them: where the row's cells start to shift
+            problems += [p for p in name_shifts(resource, table, found) if p.code not in MECHANICAL]
             continue
         returns = _carriage_returns(resource, table)
         if returns:

@@ -251,8 +251,13 @@ def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFr
     """A package checked out from the repository: its CSV, typed the same way as a release."""
     from .package import load_package
 
-    if release.root is None or format != "csv":
-        raise LoadError("only a release can be loaded from a URL or as JSON or Parquet; a working package is CSV")
+    if release.root is None:
+        raise LoadError("only a release can be loaded from a URL; a working package is read from its folder")
+    if format != "csv":
+        raise LoadError(
+            f"a working package is CSV, and only a release has {format}: load it with format=\"csv\", "
+            "or load a release (`make release` builds one in dist/)"
+        )
     if not _has_validator():
         raise LoadError(
             "a working package (a clone) is validated as it is loaded, which needs the validator: install the "

@@ -110,6 +110,19 @@ def test_each_mistake_is_one_problem_at_its_cause(mistake: tuple, package: Path)
     assert found == expected
 
 
+RAGGED = [m for m in MISTAKES if any(code in ("extra-cell", "missing-cell") for code, *_ in m[2])]
+
+
+@pytest.mark.parametrize("mistake", RAGGED, ids=lambda m: m[0])
+def test_fmt_names_a_ragged_row_where_validate_does(mistake: tuple, package: Path) -> None:
+    _, edits, _ = mistake
+    for edit in edits:
+        edit(package.parent)
+    said = {(p.code, p.line, p.column, p.message) for p in validate(package).problems}
+    left = {(p.code, p.line, p.column, p.message) for p in format_package(package)[1]}
+    assert left and left <= said
+
+
 def test_a_key_kept_from_matching_by_white_space_says_how_many_rows_refer_to_it(package: Path) -> None:
     replace(S, "s-one,First report,", "s-one ,First report,")(package.parent)
     [problem] = [p for p in validate(package).problems if p.code == "whitespace"]

@@ -114,6 +114,20 @@ def test_make_docs_leaves_what_describes_the_data_alone(package: Path) -> None:
     assert not (root / TIMELINE_PATH).exists()
 
 
+def test_make_docs_again_writes_nothing_and_says_so(package: Path) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    assert build_docs(package) != []
+    dictionary = package.parent / DICTIONARY_PATH
+    stamp = dictionary.stat().st_mtime_ns
+    assert build_docs(package) == []
+    said = CliRunner().invoke(app, ["docs", str(package)])
+    assert (said.exit_code, said.stdout) == (0, "docs already fresh\n")
+    assert dictionary.stat().st_mtime_ns == stamp
+
+
 def test_the_dictionary_describes_every_field_with_its_chinese_title() -> None:
     text = dictionary_markdown(real())
     for resource in real().resources:

@@ -191,6 +191,12 @@ def test_the_working_package_loads_like_its_release(released: Path) -> None:
         pd.testing.assert_frame_equal(working[name], frame)
 
 
+@pytest.mark.parametrize("fmt", ["parquet", "json"])
+def test_loading_a_working_package_in_a_release_format_says_to_load_it_as_csv(real_copy: Path, fmt: str) -> None:
+    with pytest.raises(pipeline.LoadError, match=f'only a release has {fmt}: load it with format="csv"'):
+        pipeline.load(real_copy, format=fmt)
+
+
 @pytest.mark.parametrize("victim", ["guanxi.sqlite", "guanxi.xlsx", "metrics.csv"])
 def test_verify_names_a_truncated_file(released: Path, tmp_path: Path, victim: str) -> None:
     copy = tmp_path / "copy"
