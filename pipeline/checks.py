@@ -369,6 +369,15 @@ def _sorted(neighbours: Neighbours) -> Callable:
     return check
 
 
+def frame_check(fn: Callable[[pd.DataFrame], pd.Series], name: str) -> pdr.Check:
+    """A check of whole rows, every row judged. pandera would pass the rows whose every cell
+    is missing, and looks for them anew for each check over every column of the frame. There
+    are none to find: a row of missing cells is a blank row, reported and set aside; and in
+    the typed frames of the rules, a row with no value left holds a cell that is not of its
+    type, whose problem already keeps the rules from being reported on that row."""
+    return pdr.Check(fn, name=name, ignore_na=False)
+
+
 def resource_schema(
     resource: Resource,
     frame: pd.DataFrame,
@@ -410,11 +419,11 @@ def resource_schema(
     if present_pk == pk and pk:
         neighbours = Neighbours([cells[f] for f in pk])
         unique_key = _unique_rows([cells[f] for f in pk], neighbours)
-        frame_checks.append(pdr.Check(unique_key, name="multiple_fields_uniqueness"))
+        frame_checks.append(frame_check(unique_key, "multiple_fields_uniqueness"))
         findings[(None, "multiple_fields_uniqueness")] = Finding(
             "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
         )
-        frame_checks.append(pdr.Check(_sorted(neighbours), name="row-order"))
+        frame_checks.append(frame_check(_sorted(neighbours), "row-order"))
         findings[(None, "row-order")] = Finding(
             "row-order",
             f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)} (run make fmt)",
@@ -424,7 +433,7 @@ def resource_schema(
         fields = [key] if isinstance(key, str) else list(key)
         if all(f in frame for f in fields):
             check_name = "unique-key:" + ",".join(fields)
-            frame_checks.append(pdr.Check(_unique_rows([cells[f] for f in fields]), name=check_name))
+            frame_checks.append(frame_check(_unique_rows([cells[f] for f in fields]), check_name))
             findings[(None, check_name)] = Finding(
                 "unique-error", f"the values of ({', '.join(fields)}) repeat; expected them unique", fields[0]
             )
@@ -435,7 +444,7 @@ def resource_schema(
         target = [theirs[f] for f in ref_fields] if all(f in theirs for f in ref_fields) else None
         check_name = f"foreign-key:{','.join(fields)}"
         lookup = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
-        frame_checks.append(pdr.Check(_foreign_key([cells[f] for f in fields], target, lookup), name=check_name))
+        frame_checks.append(frame_check(_foreign_key([cells[f] for f in fields], target, lookup), check_name))
         findings[(None, check_name)] = Finding(
             "foreign-key",
             f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",

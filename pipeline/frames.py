@@ -16,7 +16,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 
 from .cells import Cells, ParsedPackage, ParsedTable, key_codes
-from .checks import Finding, arrow_of, resource_schema
+from .checks import Finding, arrow_of, frame_check, resource_schema
 from .package import Package, Resource
 from .phases import phase
 from .read import RawTable
@@ -198,7 +198,7 @@ def rule_jobs(
         checks, findings = [], {}
         for index, rule in enumerate(r for r in rules if r.resource == resource.name):
             name = f"{rule.code}#{index}"
-            checks.append(pdr.Check(lambda df, fn=rule.check: fn(df, typed), name=name))
+            checks.append(frame_check(lambda df, fn=rule.check: fn(df, typed), name))
             findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
         if not checks:
             return []
