@@ -145,8 +145,8 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
         return self._positions[index]
 
     def _look_up(self, index: tuple[str, str, str, str]) -> None:
-        """Hash the target key and every column that refers to it (of its type) in one pass:
-        each text is then a number, and a cell's row is the first target row of its number."""
+        """Look up every column that refers to the target key (of its type) in one pass over
+        one hash table of the key: a cell's row is the first target row holding its value."""
         resource, _, target, key = index
         keys = self[target].get(key)
         group = [r for r in self.references if r[2:] == (target, key) and r != index and r not in self._positions]
@@ -167,23 +167,15 @@ class ParsedPackage(dict[str, dict[str, Cells]]):
             arrays.append((member, cells.key()))
         if not arrays:
             return
-        arrays.insert(0, (None, keys.key()))
-        encoded = pc.dictionary_encode(pa.chunked_array([a for _, a in arrays], keys.key().type)).chunks
-        # the chunks share one dictionary; an empty one is left out, so rows are counted instead
-        codes = np.concatenate([_codes(c) for c in encoded]) if encoded else np.zeros(0, np.int64)
-        size = len(encoded[0].dictionary) if encoded else 0
+        # The key's texts are hashed once, into a table of the key's size, and every cell that
+        # refers to it is looked up there: the first row holding it, or null (found nowhere,
+        # or missing). The cells are not added to the table, nor their texts copied.
+        cells = pa.chunked_array([a for _, a in arrays], keys.key().type)
+        found = pc.index_in(cells, value_set=keys.key(), skip_nulls=True)
+        rows = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
         bounds = np.cumsum([0] + [len(a) for _, a in arrays])
-        first = np.full(size + 1, -1, np.int64)  # the last place: a missing cell, found nowhere
-        distinct, at = np.unique(codes[: bounds[1]], return_index=True)
-        first[distinct] = at
-        first[-1] = -1
-        for (member, _), start, end in zip(arrays[1:], bounds[1:-1], bounds[2:], strict=True):
-            self._positions[member] = first[codes[start:end]]
-
-
-def _codes(chunk: pa.DictionaryArray) -> np.ndarray:
-    """The dictionary codes of a chunk, -1 where a cell is missing."""
-    return pc.fill_null(chunk.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        for (member, _), start, end in zip(arrays, bounds[:-1], bounds[1:], strict=True):
+            self._positions[member] = rows[start:end]
 
 
 def same_type(a: pa.Array, b: pa.Array) -> tuple[pa.Array, pa.Array]:
