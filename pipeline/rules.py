@@ -463,12 +463,16 @@ def _event_counterparty(df: pd.DataFrame, frames: Frames) -> pd.Series:
 
 
 def _preferred(
-    df: pd.DataFrame, group: np.ndarray, disagree: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray]
+    df: pd.DataFrame,
+    group: np.ndarray,
+    disagree: Callable[[pd.DataFrame, np.ndarray, np.ndarray], np.ndarray],
+    reads: list[str],
 ) -> pd.Series:
     """Where claims of one thing disagree, exactly one is preferred; where none do, none is marked.
 
     ``group`` numbers the thing each claim is about. Only claims that share it with another,
-    or that carry a mark, can break the rule, so only those are looked at.
+    or that carry a mark, can break the rule, so only those are looked at, and only the
+    columns ``disagree`` reads of them are taken.
     """
     ok = np.ones(len(df), bool)
     marked = df["preferred"].notna().to_numpy(bool)
@@ -476,7 +480,7 @@ def _preferred(
     rows = np.flatnonzero(marked | shared)
     if not len(rows):
         return pd.Series(ok, index=df.index)
-    sub, sub_group = df.iloc[rows], group[rows]
+    sub, sub_group = df[["preferred", *reads]].iloc[rows], group[rows]
     preferred = sub["preferred"].fillna(False).to_numpy(bool)
     chosen = np.bincount(sub_group, weights=preferred)[sub_group]
     any_marked = np.bincount(sub_group, weights=marked[rows])[sub_group] > 0
@@ -504,7 +508,7 @@ def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
         end = pd.Series(frames.days("events", "date", last=True)[rows]).groupby(group).transform("min").to_numpy()
         return (start > end) & _is(sub, "event", ONCE)
 
-    return _preferred(df, group, disagree)
+    return _preferred(df, group, disagree, ["event"])
 
 
 @rule(
@@ -550,7 +554,7 @@ def _metric_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
         values = sub["value"].astype("float64").reset_index(drop=True).groupby(group)
         return (values.transform("min") < values.transform("max")).to_numpy(bool)
 
-    return _preferred(df, group, disagree)
+    return _preferred(df, group, disagree, ["value"])
 
 
 @rule(
