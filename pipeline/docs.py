@@ -145,6 +145,7 @@ def resources_table(package: Package) -> str:
 
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+RELEASE_PATH = re.compile(r"\b(dist/|guanxi/)\d+\.\d+\.\d+(?=/|\b)")  # a release's folder, built or served
 TIMELINE_RESOURCES = ("platforms", "events", "metrics", "sources")
 
 
@@ -302,9 +303,15 @@ def citation_summary(package: Package, frames: dict) -> str:
 
 
 def readme_with_resources(readme: str, package: Package) -> str:
-    """The README with its generated parts (the resource table, the coverage counts) refreshed."""
+    """The README with its generated parts (the resource table, the coverage counts) refreshed,
+    and its examples pointed at this release's files (``dist/X.Y.Z/``, the served
+    ``guanxi/X.Y.Z/``), which is what ``make release`` builds."""
     readme = between(readme, MARKERS, resources_table(package))
-    return between(readme, COVERAGE_MARKERS, coverage_summary(package))
+    readme = between(readme, COVERAGE_MARKERS, coverage_summary(package))
+    version = package.descriptor.get("version")
+    if isinstance(version, str) and SEMVER.match(version):
+        readme = RELEASE_PATH.sub(lambda found: found.group(1) + version, readme)
+    return readme
 
 
 def codes_table() -> str:
@@ -397,7 +404,9 @@ def _describes(root: Path, package: Package, name: str) -> list[str]:
     problems = []
     readme = (root / README_PATH).read_text(encoding="utf-8")
     if readme_with_resources(readme, package) != readme:
-        problems.append(f"{README_PATH}: the resource table or the coverage figures differ from {name}'s data")
+        problems.append(
+            f"{README_PATH}: the resource table, the coverage figures or the examples' release paths differ from {name}"
+        )
     if png_digest(root / TIMELINE_PATH) != data_digest(package):
         problems.append(f"{TIMELINE_PATH}: the picture was not drawn from {name}'s data")
     return problems

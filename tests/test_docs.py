@@ -80,7 +80,7 @@ def test_generated_docs_that_do_not_describe_the_release_are_stale(tmp_path: Pat
     readme.write_text(re.sub(r"\*\*(\d+) platforms\*\*", "**1000 platforms**", text, count=1), encoding="utf-8")
     (repo / TIMELINE_PATH).write_bytes(b"not the picture")
     assert release_docs_problems(repo, tag) == [
-        f"README.md: the resource table or the coverage figures differ from {tag}'s data",
+        f"README.md: the resource table, the coverage figures or the examples' release paths differ from {tag}",
         f"docs/timeline.png: the picture was not drawn from {tag}'s data",
     ]
 
@@ -98,11 +98,14 @@ def test_a_release_in_preparation_is_described_by_the_working_package(tmp_path: 
     sources.write_text("".join(lines[:-1]), encoding="utf-8")  # one row fewer than the release
     name = f"version {data['version']} (not yet tagged)"
     assert release_docs_problems(repo, tag) == [
-        f"README.md: the resource table or the coverage figures differ from {name}'s data",
+        f"README.md: the resource table, the coverage figures or the examples' release paths differ from {name}",
         f"docs/timeline.png: the picture was not drawn from {name}'s data",
     ]
     build_docs(descriptor, release=True)
     assert release_docs_problems(repo, tag) == []
+    readme = (repo / README_PATH).read_text(encoding="utf-8")  # its examples read the release make release builds
+    assert f'read_parquet("dist/{data["version"]}/latest_figures.parquet")' in readme
+    assert f"dist/{tag[1:]}" not in readme and f"/guanxi/{data['version']}/" in readme
 
 
 def test_make_docs_leaves_what_describes_the_data_alone(package: Path) -> None:
