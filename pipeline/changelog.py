@@ -35,17 +35,20 @@ def without_entry(text: str, version: str) -> str:
 #: The section, above the releases, where a change waiting for the next release is
 #: explained (why a row was removed or renamed): ``make bump`` moves it into that release.
 UNRELEASED = "Unreleased"
+#: The heading those lines are given in the release's entry, after the rows the diff lists.
+EXPLAINED = "### Removed or renamed, and why"
 
 
 def with_entry(text: str, section: str) -> str:
     """``text`` with ``section`` placed above the newest entry (after any preamble), the
-    lines of the ``## Unreleased`` section, if any, moved to the end of ``section``."""
+    lines of the ``## Unreleased`` section, if any, moved to the end of ``section`` under a
+    heading of their own."""
     pending = entry(text, UNRELEASED)
     if pending is not None:
         start = text.index(pending.rstrip())
         text = text[:start] + text[start + len(pending.rstrip()) :].lstrip("\n")
         body = pending.split("\n", 1)[1].strip()
-        section = section.rstrip() + ("\n\n" + body if body else "")
+        section = section.rstrip() + (f"\n\n{EXPLAINED}\n\n{body}" if body else "")
     first = HEADING.search(text)
     section = section.rstrip() + "\n\n"
     if first is None:

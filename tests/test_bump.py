@@ -103,7 +103,7 @@ def test_the_unreleased_notes_go_into_the_next_entry(repo: Path) -> None:
     result = bump(repo / "datapackage.json")
     text = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert "## Unreleased" not in text
-    assert entry(text, result.version).rstrip().endswith(note)
+    assert entry(text, result.version).rstrip().endswith(f"\n\n### Removed or renamed, and why\n\n{note}")
     assert entry(text, OLD) == f"## {OLD}\n\nThe first fixture release.\n"
 
 
