@@ -30,7 +30,10 @@ MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
 CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
 PROPERTY_MARKERS = ("<!-- properties:start -->", "<!-- properties:end -->")
 COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
-LANGUAGES = {"en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese"}
+LANGUAGES = {
+    "en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese",
+    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "vi": "Vietnamese", "nl": "Dutch",
+}
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 # What the coverage counts as a weak citation: a source whose text is not its publisher's
 # own (a repost, an aggregator's page, a reference work) or a blog or encyclopedia.
@@ -263,7 +266,7 @@ def coverage_summary(package: Package) -> str:
     platforms, metrics = frames["platforms"], frames["metrics"]
     observed = metrics["platform_id"].value_counts()
     languages = frames["sources"]["language"].value_counts()
-    spoken = ", ".join(f"{n} in {LANGUAGES.get(code, code)}" for code, n in languages.items())
+    spoken = ", ".join(f"{n} in {LANGUAGES.get(code, 'the language tagged ' + code)}" for code, n in languages.items())
     without = sorted(platforms.loc[~platforms["platform_id"].isin(observed.index), "name_en"])
     checked = platforms["status_as_of"].dropna().max()
     lines = [
