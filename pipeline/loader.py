@@ -266,7 +266,7 @@ def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFr
     package, problems = load_package(release.path)
     if package is None:
         raise LoadError(not_valid(problems), problems)
-    return load_package_frames(package)
+    return load_package_frames(package, strict=True)
 
 
 def _has_validator() -> bool:
@@ -279,15 +279,28 @@ def _has_validator() -> bool:
         return False
 
 
-def load_package_frames(package: Package) -> dict[str, pd.DataFrame]:
-    """The working package (not a release) as the typed DataFrames its release would give."""
+def load_package_frames(package: Package, strict: bool = False) -> dict[str, pd.DataFrame]:
+    """The working package (not a release) as the typed DataFrames its release would give.
+    With ``strict``, as a user loads a clone, any problem validation finds is refused, with
+    the report; otherwise only a file that cannot be read at all is (its wrong cells, if
+    any, become missing)."""
+    from .report import Report
     from .tables import release_tables
-    from .validation import read_package
+    from .validation import read_package, root_causes
 
     frames, problems = read_package(package)
     unread = [r.name for r in package.resources if r.name not in frames]
-    if unread:  # a file that cannot be read at all (its cells may be wrong: those become missing)
-        raise LoadError(not_valid(problems), problems)
+    if unread or (strict and problems):
+        causes = Report(root_causes(package, problems, frames)).sorted().problems
+        first = causes[0]
+        where = ":".join(str(n) for n in (first.path, first.line, first.column) if n)
+        named = f" {first.field}" if first.field else ""
+        shown = f" [{first.value}]" if first.value is not None else ""
+        raise LoadError(
+            f"{not_valid(causes)}; the first, {where}{named}: {first.code}: {first.message}{shown} "
+            "(`make validate` lists every one)",
+            causes,
+        )
     return {table.name: _frame(table.rows, table.fields) for table in release_tables(package, frames)}
 
 

@@ -375,7 +375,7 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
             line = int(_line_of(newlines, position))
             start = int(newlines[line - 2]) + 1 if line > 1 else 0
             end = int(newlines[line - 1]) if line - 1 < len(newlines) else n
-            around = bytes(buf[max(start, position - 30) : min(end, position + 30)]).decode("utf-8", "replace")
+            around = _excerpt(buf, start, end, position)
             problem(
                 "quote-error",
                 line,
@@ -413,6 +413,18 @@ def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, pro
         )
         found = True
     return found
+
+
+def _excerpt(buf: np.ndarray, start: int, end: int, position: int, reach: int = 30) -> str:
+    """The line's text within ``reach`` bytes of ``position``, cut between characters (never
+    inside one's UTF-8 bytes), with an ellipsis where the line goes on."""
+    low, high = max(start, position - reach), min(end, position + reach)
+    while low > start and buf[low] & 0xC0 == 0x80:  # a continuation byte: back to its character's start
+        low -= 1
+    while high < end and buf[high] & 0xC0 == 0x80:
+        high += 1
+    text = bytes(buf[low:high]).decode("utf-8", "replace")
+    return ("…" if low > start else "") + text + ("…" if high < end else "")
 
 
 def _parse(

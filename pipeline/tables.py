@@ -92,15 +92,15 @@ def release_rows(schema: dict, typed: dict[str, pa.Array], name: str = "") -> pa
     """The typed columns of a resource with the span fields added and defaults filled in."""
     columns: dict[str, pa.Array] = {}
     for spec in schema["fields"]:
-        name = spec["name"]
-        column = typed[name]
+        field = spec["name"]
+        column = typed[field]
         if "releaseDefault" in spec:
             column = pc.fill_null(column, pa.scalar(spec["releaseDefault"], column.type))
-        columns[name] = column
+        columns[field] = column
         if is_partial_date(spec):
             start, end, precision = spans(column)
-            columns[f"{name}_start"], columns[f"{name}_end"] = start, end
-            columns[f"{name}_precision"] = precision
+            columns[f"{field}_start"], columns[f"{field}_end"] = start, end
+            columns[f"{field}_precision"] = precision
     return arrow_table(release_schema(schema), columns, name)
 
 

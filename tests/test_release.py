@@ -170,6 +170,15 @@ def test_parquet_keeps_descriptions_and_the_primary_key(released: Path) -> None:
     assert str(schema.field("category").type).startswith("dictionary")
 
 
+def test_each_parquet_file_names_its_own_table(released: Path) -> None:
+    import pyarrow.parquet as pq
+
+    files = sorted(released.glob("*.parquet"))
+    assert len(files) >= 9
+    for file in files:
+        assert pq.read_schema(file).metadata[b"name"].decode() == file.stem
+
+
 def test_an_interrupted_build_leaves_no_partial_version(package: Path, tmp_path: Path, monkeypatch) -> None:
     import pipeline.publish as publish
 
@@ -189,6 +198,19 @@ def test_the_working_package_loads_like_its_release(released: Path) -> None:
     release = pipeline.load(released, format="csv")
     for name, frame in release.items():
         pd.testing.assert_frame_equal(working[name], frame)
+
+
+def test_a_clone_whose_data_is_not_valid_is_refused_with_its_first_problem(real_package: Path) -> None:
+    metrics = real_package.parent / "data" / "metrics.csv"
+    rows = metrics.read_text(encoding="utf-8").count("\n")
+    with metrics.open("a", encoding="utf-8") as stream:
+        stream.write("zzz-mau-2016,maimai,monthly-actives,,12000000,approximately,china,2016-05,,about,nosuch\n")
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(real_package, format="csv")
+    said = str(refused.value)
+    assert said.startswith("the package is not valid: 2 problems (1 constraint-error, 1 foreign-key)")
+    assert f"the first, data/metrics.csv:{rows + 1}:3 measure: constraint-error" in said
+    assert {p.code for p in refused.value.problems} == {"constraint-error", "foreign-key"}
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "json"])
