@@ -18,7 +18,7 @@ reported = @$(1) || { status=$$?; \
 .PHONY: help install validate test lint bump bump-check release verify version fmt fmt-check docs bench clean lock
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s  %s\n", $$1, $$2}'
 
 install: $(STAMP) ## Create .venv and install the pinned dependencies
 
@@ -47,7 +47,7 @@ bump: install ## Prepare the next release: version due since the last vX.Y.Z tag
 bump-check: install ## Say which version is due since the last vX.Y.Z tag, writing nothing
 	$(BIN)/python -m pipeline bump datapackage.json --check
 
-release: install ## Build the version in datapackage.json into dist/ from the committed package
+release: install ## Build the version in datapackage.json into dist/: from this commit, or from its tag if main moved on
 	$(BIN)/python -m pipeline release datapackage.json --out dist
 
 verify: install ## Check dist/<version>/ against its checksums, descriptor and zip
@@ -74,4 +74,4 @@ lock: install ## Rewrite requirements.lock from the installed environment
 
 clean: ## Remove caches and build leftovers (never .venv or the releases in dist/)
 	rm -rf bench build *.egg-info .pytest_cache .ruff_cache
-	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

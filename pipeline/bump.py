@@ -29,6 +29,10 @@ PYPROJECT = "pyproject.toml"
 README = "README.md"
 
 
+class NothingToRelease(ReleaseError):
+    """Nothing changed since the latest tag: a bump is refused, and a check says so."""
+
+
 @dataclass
 class Bump:
     """What ``make bump`` found due, and what it wrote."""
@@ -92,7 +96,7 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
     previous = tag[1:]
     result = diff(tag, path, repo=root)
     if result.bump == "none":
-        raise ReleaseError(f"nothing to release: the data, schemas and metadata are as they were at {tag}")
+        raise NothingToRelease(f"nothing to release: the data, schemas and metadata are as they were at {tag}")
     due = _next(previous, result.bump)
     if current == previous:
         version = due

@@ -181,10 +181,16 @@ def bump(
 ) -> None:
     """Prepare the next release: the version due since the latest vX.Y.Z tag, written into
     datapackage.json, pyproject.toml and CITATION.cff, its entry drafted in CHANGELOG.md."""
+    from .bump import NothingToRelease, describe, plan
     from .bump import bump as run
-    from .bump import describe, plan
 
-    _print(describe(plan(descriptor) if check else run(descriptor)))
+    if not check:
+        _print(describe(run(descriptor)))
+        return
+    try:
+        _print(describe(plan(descriptor)))
+    except NothingToRelease as answer:  # an answer to the question, not a refusal
+        _print(str(answer))
 
 
 @app.command()

@@ -352,7 +352,10 @@ def built_message(descriptor: str | Path, target: Path) -> str:
         return f"built {target}"
     ahead = commits_since(root, tag)
     since = f"{ahead} commit since is" if ahead == 1 else f"{ahead} commits since are"
-    return f"built {target} from its tag {tag}, as released ({since} in no release yet: `make bump` prepares one)"
+    return (
+        f"built {target} from its tag {tag}, as released ({since} in no release: `make bump-check` says "
+        "whether they call for one)"
+    )
 
 
 def check_committed(root: Path, version: str) -> None:
@@ -435,7 +438,7 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
     if target.exists():
         raise ReleaseError(
             f"{target} already exists and a release is never rebuilt in place: check it with "
-            f"`python -m pipeline verify {target}`, build into another folder with --out, "
+            f"`guanxi verify {target}` (`make verify`), build into another folder with --out, "
             "or prepare a new version with `make bump`"
         )
     check_committed(package.root, version)
@@ -494,7 +497,10 @@ def verify(source: str | Path) -> list[str]:
     beside the files, if it is there."""
     path = Path(source)
     if not path.exists():
-        raise ReleaseError(f"{path} does not exist; give a release's folder, its {DESCRIPTOR} or its zip")
+        raise ReleaseError(
+            f"{path} does not exist; give a release's folder, its {DESCRIPTOR} or its zip "
+            "(`make release` builds the folder)"
+        )
     if path.name == DESCRIPTOR and path.is_file():
         path = path.parent
     if not path.is_file():

@@ -163,6 +163,13 @@ def test_check_says_what_is_due_and_writes_nothing(repo: Path, monkeypatch) -> N
     assert snapshot(repo) == before
 
 
+def test_check_says_when_nothing_is_due_and_exits_0(repo: Path, monkeypatch) -> None:
+    monkeypatch.chdir(repo)
+    result = runner.invoke(app, ["bump", "--check"])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == "nothing to release: the data, schemas and metadata are as they were at v2.3.4\n"
+
+
 def test_before_any_tag_the_first_release_says_so(package: Path) -> None:
     root = package.parent
     git(root, "init", "-q", "-b", "main")

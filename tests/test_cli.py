@@ -196,7 +196,7 @@ NO_PACKAGE = "does not exist; give a package's datapackage.json (or its folder)"
         (["fmt", "{missing}", "--check"], "{missing} " + NO_PACKAGE),
         (["release", "{missing}", "--out", "{out}"], "release refused: {missing} " + NO_PACKAGE),
         (["verify", "{missing}"], "verify failed: {missing} does not exist; give a release's folder, its "
-         "datapackage.json or its zip"),
+         "datapackage.json or its zip (`make release` builds the folder)"),
     ],
 )
 def test_a_path_that_does_not_exist_is_one_line_and_exit_2_for_every_command(

@@ -189,3 +189,28 @@ def test_a_blog_is_weak_whatever_its_provenance(package: Path) -> None:
         encoding="utf-8",
     )
     assert "**60.0%** (9)" in _coverage(package)
+
+
+def test_the_validation_examples_in_the_readme_and_contributing_are_what_validate_prints(real_package: Path) -> None:
+    import csv
+    import io
+
+    from pipeline.report import FORMATTERS
+    from pipeline.validation import validate
+
+    metrics = real_package.parent / "data" / "metrics.csv"
+    lines = metrics.read_text(encoding="utf-8").split("\n")
+    row = next(csv.reader([lines[11]]))  # line 12, as the examples say
+    row[4] = "20 million"  # column 5, value
+    cell = io.StringIO()
+    csv.writer(cell, lineterminator="").writerow(row)
+    lines[11] = cell.getvalue()
+    metrics.write_text("\n".join(lines), encoding="utf-8")
+    report = validate(real_package)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    lead = "A problem is reported on the line and column that cause it:\n\n```\n"
+    shown = readme.split(lead, 1)[1].split("```", 1)[0]
+    assert FORMATTERS["text"](report).strip() == shown.strip()
+    contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    example = json.loads(re.search(r"```json\n(.*?)```", contributing, re.S).group(1))
+    assert json.loads(FORMATTERS["json"](report)) == example
