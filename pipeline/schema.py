@@ -267,7 +267,8 @@ def _instants(text: pa.Array) -> pa.Array:
 def integers(text: pa.Array) -> pa.Array:
     """Lexically valid integers (or nulls) as int64, or as Arrow decimals of scale 0 when
     one of them does not fit in 64 bits: every integer of up to 76 digits keeps its value."""
-    text = pc.replace_substring_regex(text, r"^\+", "")
+    if pc.any(pc.starts_with(text, "+")).as_py():  # else no copy of the column
+        text = pc.replace_substring_regex(text, r"^\+", "")
     try:
         return pc.cast(text, pa.int64())
     except pa.ArrowInvalid:
