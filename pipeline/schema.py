@@ -142,12 +142,15 @@ def expected(spec: dict) -> str:
 # ---------------------------------------------------------------- typed values
 
 
-def _valid_calendar(arr: pa.Array) -> pa.Array:
-    """True where a YYYY-MM-DD string (or a YYYY / YYYY-MM prefix) is a real calendar day.
+def _valid_calendar(arr: pa.Array, shape: str | None = None) -> pa.Array:
+    """True where a YYYY-MM-DD string (or a YYYY / YYYY-MM prefix) is a real calendar day,
+    and matches the regular expression ``shape`` when one is given (false where missing).
 
-    Dates repeat, so each distinct value is parsed once and the verdicts mapped back.
+    Dates repeat, so each distinct value is judged once and the verdicts mapped back.
     """
     distinct = pc.unique(arr).drop_null()
+    if shape is not None:
+        distinct = distinct.filter(pc.match_substring_regex(distinct, shape))
     length = pc.utf8_length(distinct)
     full = pc.if_else(
         pc.equal(length, 4),
@@ -168,16 +171,14 @@ def lexically_valid(arr: pa.Array, spec: dict) -> pa.Array:
         return pc.is_in(arr, pa.array(true + false))
     if kind in ("string", "any"):
         if is_partial_date(spec):
-            shaped = pc.match_substring_regex(arr, anchored(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"))
-            return pc.and_kleene(shaped, _valid_calendar(arr))
+            return _valid_calendar(arr, anchored(r"[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?"))
         return pc.is_valid(arr)
+    if kind in ("date", "yearmonth"):  # the form and the day, judged once per distinct value
+        return _valid_calendar(arr, anchored(LEXICAL[kind]))
     ok = pc.match_substring_regex(arr, anchored(LEXICAL[kind]))
-    if kind in ("date", "datetime"):
-        ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
     if kind == "datetime":
+        ok = pc.and_kleene(ok, _valid_calendar(pc.utf8_slice_codeunits(arr, 0, 10)))
         ok = pc.and_kleene(ok, _within_utc_years(arr, ok))
-    if kind == "yearmonth":
-        ok = pc.and_kleene(ok, _valid_calendar(arr))
     return ok
 
 
