@@ -346,7 +346,10 @@ def _verdict(result: Diff) -> str:
 
 
 def _text(result: Diff) -> str:
-    out = [f"{result.old_version} -> {result.new_version}: {_verdict(result)}"]
+    versions = f"{result.old_version} -> {result.new_version}"
+    if result.new_version == result.old_version:  # a pull request, before any bump
+        versions = f"{result.old_version} (version not changed)"
+    out = [f"{versions}: {_verdict(result)}"]
     for change in result.schema:
         where = f"{change.resource}.{change.field}" if change.field else change.resource
         out.append(f"  schema {where}: {change.description} [{change.level}]")
@@ -363,7 +366,9 @@ def _text(result: Diff) -> str:
 
 
 def _markdown(result: Diff) -> str:
-    out = [f"## {result.new_version}", "", f"Compared with {result.old_version}: {_verdict(result)}.", ""]
+    # a release's entry is headed by its version; a diff before any bump, by what it compares with
+    heading = result.new_version if result.new_version != result.old_version else f"Changes since {result.old_version}"
+    out = [f"## {heading}", "", f"Compared with {result.old_version}: {_verdict(result)}.", ""]
     if result.schema or result.metadata:
         out.append("### Schema and metadata")
         out += [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import set_version
 
-from pipeline.compare import diff, render
+from pipeline.compare import changelog_entry, diff, render
 from pipeline.publish import build
 
 pytestmark = pytest.mark.fixtures_only
@@ -103,6 +103,16 @@ def test_markdown_and_json_renderings(old_release: Path, package: Path) -> None:
     result = diff(old_release, package)
     assert "| metrics | 0 | 0 | 1 |" in render(result, "markdown")
     assert json.loads(render(result, "json"))["bump"] == "patch"
+
+
+def test_a_diff_before_any_bump_does_not_read_as_a_version_against_itself(old_release: Path, package: Path) -> None:
+    edit(package, "metrics", ",250000,", ",260000,")  # a pull request: the version is the release's still
+    result = diff(old_release, package)
+    version = result.old_version
+    assert result.new_version == version
+    assert render(result, "text").startswith(f"{version} (version not changed): changes call for a patch bump")
+    assert render(result, "markdown").startswith(f"## Changes since {version}\n\nCompared with {version}: ")
+    assert changelog_entry(result, "9.9.9").startswith("## 9.9.9\n")  # a release's entry keeps its version
 
 
 def test_a_release_carries_the_changelog_as_written_not_a_diff_of_dist(old_release: Path, package: Path) -> None:
