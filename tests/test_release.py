@@ -305,6 +305,14 @@ def test_a_tampered_file_in_a_download_folder_is_caught(released: Path, tmp_path
         pipeline.load(folder, format="parquet")
 
 
+def test_a_file_missing_beside_the_zip_is_reported_once_as_missing(released: Path, tmp_path: Path) -> None:
+    folder = downloaded(released, tmp_path / "Downloads")
+    (folder / "events.csv").unlink()
+    found = verify(folder)
+    assert any("events.csv" in p for p in found)
+    assert not any("differs from the file beside it" in p for p in found), found
+
+
 def test_a_tampered_member_of_the_zip_is_caught(released: Path, tmp_path: Path) -> None:
     import zipfile
 
