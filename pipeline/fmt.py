@@ -201,9 +201,8 @@ def describe(changed: list[str], problems: list[Problem], check: bool = False) -
         these = "this" if len(found) == 1 else "these"
         out.append(f"skipped {path}: left as it was; fix {these} by hand, then run make fmt again")
         for p in found:
-            where = ":".join(str(n) for n in (p.line, p.column) if n)
             value = f' (found "{shown(p.value)}")' if p.value is not None and p.code != "quote-error" else ""
-            out.append(f"  {path}{':' + where if where else ''}: {p.code}: {p.message}{value}")
+            out.append(f"  {p.place}: {p.code}: {p.message}{value}")
     if not out:
         return "already canonical"
     if check and not problems:

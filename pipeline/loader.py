@@ -293,11 +293,10 @@ def load_package_frames(package: Package, strict: bool = False) -> dict[str, pd.
     if unread or (strict and problems):
         causes = Report(root_causes(package, problems, frames)).sorted().problems
         first = causes[0]
-        where = ":".join(str(n) for n in (first.path, first.line, first.column) if n)
         named = f" {first.field}" if first.field else ""
         shown = f" [{first.value}]" if first.value is not None else ""
         raise LoadError(
-            f"{not_valid(causes)}; the first, {where}{named}: {first.code}: {first.message}{shown} "
+            f"{not_valid(causes)}; the first, {first.place}{named}: {first.code}: {first.message}{shown} "
             "(`make validate` lists every one)",
             causes,
         )

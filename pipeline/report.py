@@ -80,6 +80,11 @@ class Problem:
     def sort_key(self) -> tuple:
         return (self.path, self.line or 0, self.column or 0, self.code, self.message)
 
+    @property
+    def place(self) -> str:
+        """Where it is, as an editor takes it: the path, then the line and column when known."""
+        return ":".join(str(n) for n in (self.path, self.line, self.column) if n)
+
 
 @dataclass(frozen=True)
 class Report:
