@@ -32,9 +32,9 @@ from .text import escape_controls
 app = typer.Typer(
     name="pipeline",
     help="Validate, format, release, verify and compare the guanxi data package.",
-    no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 Descriptor = Annotated[Path, typer.Argument(help="The package's datapackage.json (or its folder).", show_default=True)]
@@ -109,7 +109,7 @@ def expected_failures(prefix: str, collect: bool = True) -> Callable[[Command], 
     return wrap
 
 
-@app.command()
+@app.command(short_help="Check the package and report every problem where it is.")
 @expected_failures("validate failed", collect=False)
 def validate(
     descriptor: Descriptor = Path("datapackage.json"),
@@ -140,7 +140,7 @@ def validate(
     raise typer.Exit(0 if report.valid else 1)
 
 
-@app.command()
+@app.command(short_help="Rewrite the CSV files in canonical form.")
 @expected_failures("fmt failed")
 def fmt(
     descriptor: Descriptor = Path("datapackage.json"),
@@ -159,7 +159,7 @@ def fmt(
     raise typer.Exit(1 if problems or (check and changed) else 0)
 
 
-@app.command()
+@app.command(short_help="Validate, then build the release in dist/<version>/.")
 @expected_failures("release refused")
 def release(
     descriptor: Descriptor = Path("datapackage.json"),
@@ -173,7 +173,7 @@ def release(
     _print(built_message(descriptor, build(descriptor, version=version, out=out)))
 
 
-@app.command()
+@app.command(short_help="Prepare the next release: its version and changelog entry.")
 @expected_failures("bump refused")
 def bump(
     descriptor: Descriptor = Path("datapackage.json"),
@@ -193,7 +193,7 @@ def bump(
         _print(str(answer))
 
 
-@app.command()
+@app.command(short_help="Print a version's changelog entry: its release notes.")
 @expected_failures("no notes")
 def notes(
     version: Annotated[
@@ -207,7 +207,7 @@ def notes(
     _print(notes_of(descriptor, version))
 
 
-@app.command()
+@app.command(short_help="Check a release's files against its descriptor and checksums.")
 @expected_failures("verify failed")
 def verify(
     directory: Annotated[
@@ -222,7 +222,7 @@ def verify(
     raise typer.Exit(1 if problems else 0)
 
 
-@app.command()
+@app.command(short_help="What changed between two versions, and the bump it calls for.")
 @expected_failures("diff failed")
 def diff(
     old: Annotated[
@@ -243,7 +243,7 @@ def diff(
     _print(render(run(old or since_last_release(), new), format.value))
 
 
-@app.command()
+@app.command(short_help="Regenerate the data dictionary and the codes table.")
 @expected_failures("docs not built")
 def docs(
     descriptor: Descriptor = Path("datapackage.json"),
@@ -277,17 +277,26 @@ def main() -> None:
         # staging folder outlives it
         signal.signal(signal.SIGTERM, _terminated)
     try:
-        app()
+        # the bare command shows its help; a usage error is one line, like every other failure
+        code = typer.main.get_command(app).main(sys.argv[1:] or ["--help"], standalone_mode=False)
+    except typer.TyperException as error:  # click's usage and parameter errors
+        where = getattr(error, "ctx", None)
+        where = where.command_path if where is not None else "guanxi"
+        message = error.format_message().rstrip(".")
+        sys.stderr.write(escape_controls(f"{where}: {message} (see {where} --help)") + "\n")
+        _leave(2)
     except SystemExit as done:
         _leave(done.code)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
+        _leave(130)
     except Exception as exc:  # a bug, not bad input: say what it was without a traceback
         if sys.stderr is not None:
             message = f"internal error: {type(exc).__name__}: {exc} (a bug in the pipeline; please report it)"
             sys.stderr.write(escape_controls(message) + "\n")
         _leave(3)
+    else:
+        _leave(code if isinstance(code, int) else 0)
 
 
 def _terminated(signum: int, _frame: object) -> None:

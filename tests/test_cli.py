@@ -301,6 +301,33 @@ def test_python_dash_m_usage_error_exits_2_with_its_message() -> None:
     assert result.returncode == 2 and "No such command" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "--bogus"], "python -m pipeline validate: No such option: --bogus"),
+        (["verify"], "python -m pipeline verify: Missing argument 'directory'"),
+        (["validate", "--format", "xml"], "python -m pipeline validate: Invalid value for '--format'"),
+    ],
+)
+def test_a_usage_error_is_one_plain_line_naming_the_command_and_its_help(args: list[str], message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.endswith(f"(see python -m pipeline {args[0]} --help)\n")
+
+
+def test_help_is_plain_text_with_each_command_on_one_whole_line() -> None:
+    bare = subprocess.run([sys.executable, "-m", "pipeline"], capture_output=True, text=True)
+    helped = subprocess.run([sys.executable, "-m", "pipeline", "--help"], capture_output=True, text=True)
+    assert bare.returncode == helped.returncode == 0 and bare.stdout == helped.stdout
+    commands = helped.stdout.split("Commands:\n")[1].splitlines()
+    assert [line.split()[0] for line in commands] == [command.callback.__name__ for command in app.registered_commands]
+    assert all(not line.endswith("...") for line in commands), commands
+    flags = subprocess.run([sys.executable, "-m", "pipeline", "bump", "--help"], capture_output=True, text=True)
+    assert "--check  Only say which bump is due" in flags.stdout
+    assert not any(mark in flags.stdout + helped.stdout for mark in ("<bool>", "\u256d", "\u2500"))
+
+
 def test_python_dash_m_with_stdout_closed_exits_without_a_traceback() -> None:
     result = subprocess.run(
         f"'{sys.executable}' -m pipeline --help >&-", shell=True, capture_output=True, text=True, cwd=ROOT
