@@ -513,7 +513,9 @@ def verify(source: str | Path) -> list[str]:
         for name, content in members.items():
             if path_problem(name) is None:
                 (Path(tmp) / name).write_bytes(content)
-        return _verify_folder(Path(tmp))
+        # each problem is one of a file inside the zip, named as such, never by the scratch folder
+        problems = _verify_folder(Path(tmp))
+        return [f"{path.name}: {problem.replace(tmp + ': ', '').replace(tmp + '/', '')}" for problem in problems]
 
 
 def _verify_folder(directory: Path) -> list[str]:

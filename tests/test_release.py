@@ -324,7 +324,7 @@ def test_a_tampered_member_of_the_zip_is_caught(released: Path, tmp_path: Path) 
         for info in old.infolist():
             content = old.read(info)
             new.writestr(info, tamper(content) if info.filename.endswith("/platforms.csv") else content)
-    assert any(p.startswith("platforms.csv:") for p in verify(target))
+    assert f"{source.name}: platforms.csv: sha256 differs from SHA256SUMS" in verify(target)
     with pytest.raises(LoadError, match=r"platforms\.csv"):
         pipeline.load(target, format="csv")
     copy = downloaded(released, tmp_path / "copy")
@@ -341,6 +341,20 @@ def test_the_cli_verifies_a_zip_and_says_what_is_wrong(released: Path, tmp_path:
     bad = subprocess.run([sys.executable, "-m", "pipeline", "verify", str(junk)], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
     assert "not a release folder, descriptor or zip" in bad.stderr
+
+
+def test_a_zip_without_its_descriptor_is_named_not_a_scratch_folder(released: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    source = released / f"guanxi-{VERSION}.zip"
+    target = tmp_path / "stripped.zip"
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if not info.filename.endswith("/datapackage.json"):
+                new.writestr(info, old.read(info))
+    [problem] = verify(target)
+    assert problem.startswith("stripped.zip: cannot read the release descriptor"), problem
+    assert "guanxi-verify-" not in problem
 
 
 def test_the_release_stands_alone(released: Path) -> None:
