@@ -74,9 +74,12 @@ def read_table(
     ``keep_bytes`` the table holds the bytes it was read from.
     """
     problems: list[Problem] = []
+    header: list[str] = []  # the header's cells, to name the field of a cell below it
 
     def problem(code: str, line: int | None, column: int | None, message: str, value: str | None = None) -> None:
-        problems.append(Problem(code, rel, line, column, None, value, message))
+        below = column is not None and line is not None and line > 1 and 0 < column <= len(header)
+        named = (header[column - 1] or None) if below else None
+        problems.append(Problem(code, rel, line, column, named, value, message))
 
     try:
         # Kept, the bytes are Python's; else in Arrow's memory, freed once the rows are parsed.
@@ -92,6 +95,7 @@ def read_table(
         message = "the file starts with a byte-order mark; expected UTF-8 without one (run make fmt)"
         problem("byte-order-mark", 1, 1, message)
         data = data[len(BOM) :]
+    header[:] = _header_cells(data)
     buf = np.frombuffer(data, np.uint8)
     scan = _scan(buf)
     wide_text = scan.wide_text
@@ -343,6 +347,12 @@ def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, problem) -> bool:
         )
         return True
     return False
+
+
+def _header_cells(data: pa.Buffer) -> list[str]:
+    """The names in the file's first line, as far as its first 64 KiB go."""
+    head = data[: min(len(data), 1 << 16)].to_pybytes().split(b"\n", 1)[0].rstrip(b"\r")
+    return [cell.strip('"') for cell in head.decode("utf-8", "replace").split(",")]
 
 
 def _check_quotes(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, problem) -> bool:

@@ -474,7 +474,7 @@ def _from_sqlite(kind: str, value: object) -> object:
 
 def test_a_short_row_is_one_missing_cell_not_also_a_required_value(package: Path) -> None:
     replace(F, "beta,messaging,,s-two", "beta,bogus")(package.parent)
-    assert problems_of(package) == [("constraint-error", F, 3, 2, "feature"), ("missing-cell", F, 3, 3, None)]
+    assert problems_of(package) == [("constraint-error", F, 3, 2, "feature"), ("missing-cell", F, 3, 3, "note")]
 
 
 def test_a_declared_hash_and_size_that_match_pass(package: Path) -> None:
