@@ -181,10 +181,18 @@ def file_sha256(file: Path | str) -> tuple[int, str]:
 def zip_members(file: Path | str, limit: int = 1 << 32) -> dict[str, bytes]:
     """The files of a release's zip by name. The zip must hold one folder of plain files
     (``guanxi-X.Y.Z/<name>``), none larger than ``limit`` bytes; an ``OSError`` otherwise."""
+
+    return unzip_release(read_regular(file), str(file), limit)
+
+
+def unzip_release(content: bytes, name: str, limit: int = 1 << 32) -> dict[str, bytes]:
+    """The files of a release's zip held in memory (a zip fetched from a URL), as
+    ``zip_members`` gives them; ``name`` says which zip in an ``OSError``."""
     import zipfile
 
+    file = name
     try:
-        with zipfile.ZipFile(io.BytesIO(read_regular(file))) as archive:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
             folders = {info.filename.split("/", 1)[0] for info in infos}
             if len(folders) != 1 or any(info.filename.count("/") != 1 for info in infos):

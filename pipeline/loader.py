@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
-from .files import read_regular, zip_members
+from .files import read_regular, unzip_release, zip_members
 from .package import (
     DESCRIPTOR,
     Package,
@@ -64,7 +64,19 @@ class _Release:
         self.root: Path | None = None
         self.path: Path | None = None
         self.members: dict[str, bytes] | None = None
-        if _is_url(text):
+        if _is_url(text) and urllib.parse.urlsplit(text).path.lower().endswith(".zip"):
+            # a release's zip by URL: fetched whole from its origin, then read as a local zip is
+            name = Path(urllib.parse.unquote(urllib.parse.urlsplit(text).path)).name
+            content = Remote(text, timeout).fetch(text)
+            self.path = Path(name)
+            try:
+                self.members = unzip_release(content, text)
+            except OSError as exc:
+                raise LoadError(f"{text}: {exc.strerror or exc}") from None
+            if DESCRIPTOR not in self.members:
+                raise LoadError(f"{text}: the zip holds no {DESCRIPTOR}, so it is not a release")
+            raw = self.members[DESCRIPTOR]
+        elif _is_url(text):
             url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
             self.remote = Remote(url, timeout)
             raw = self.remote.descriptor()

@@ -217,6 +217,15 @@ def test_a_redirect_to_another_port_is_not_followed(served: Path) -> None:
     assert other.requests == []
 
 
+def test_a_zip_redirected_to_another_port_is_not_fetched(served: Path) -> None:
+    archive = next(served.glob("guanxi-*.zip")).name
+    with Server(routes={}) as other:
+        routes = {f"/{served.name}/{archive}": redirect(f"{other.url}/{archive}")}
+        with Server(served.parent, routes) as server, pytest.raises(pipeline.LoadError, match="redirected"):
+            pipeline.load(f"{server.url}/{served.name}/{archive}", timeout=30)
+    assert other.requests == []
+
+
 def test_a_redirect_within_the_origin_is_followed(served: Path) -> None:
     (served / "moved").mkdir()
     shutil.copy(served / "platforms.csv", served / "moved" / "platforms.csv")

@@ -151,6 +151,22 @@ def test_load_by_url_gives_the_same_frames(served: str, released: Path, fmt: str
             pd.testing.assert_frame_equal(local[name], remote[name])
 
 
+def test_the_zip_loads_by_its_url_as_it_does_from_disk(served: str, released: Path) -> None:
+    archive = f"guanxi-{VERSION}.zip"
+    local = pipeline.load(released / archive, format="parquet")
+    remote = pipeline.load(f"{served}/{archive}", format="parquet")
+    assert set(remote) == set(local)
+    for name in local:
+        pd.testing.assert_frame_equal(local[name], remote[name])
+
+
+def test_a_zip_url_that_is_not_there_is_refused_with_the_servers_answer(served: str) -> None:
+    from pipeline.loader import LoadError
+
+    with pytest.raises(LoadError, match=r"cannot fetch .*/platforms\.csv\.zip: HTTP Error 404"):
+        pipeline.load(f"{served}/platforms.csv.zip")
+
+
 def test_load_refuses_a_file_whose_checksum_does_not_match(released: Path, tmp_path: Path) -> None:
     from pipeline.loader import LoadError
 
