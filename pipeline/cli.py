@@ -228,7 +228,7 @@ def diff(
     old: Annotated[
         str | None,
         typer.Argument(
-            help="The older side: a release folder, a descriptor, or a git tag or commit. "
+            help="The older side: a release folder or zip, a descriptor, or a git tag or commit. "
             "[default: the latest vX.Y.Z tag]",
             show_default=False,
         ),

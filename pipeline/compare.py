@@ -15,6 +15,7 @@ import csv
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from hashlib import sha256
 from pathlib import Path
 
 from .errors import DiffError
@@ -115,11 +116,39 @@ def _read_table(root: Path, where: str, resource: dict) -> tuple[dict, list[str]
         raise DiffError(f"{where}: {schema_rel}: {why}")
     if schema_rel != "datapackage.json":
         schema = release_schema(schema)  # a working package is compared as its release publishes it
+    rel = str(resource.get("path"))
     try:
-        rows = csv_rows(read_regular(file).decode("utf-8"))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DiffError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+        content = read_regular(file)
+    except OSError as exc:
+        raise DiffError(f"cannot read {file}: {exc.strerror or exc}") from None
+    digest = resource.get("hash")
+    if isinstance(digest, str) and digest.startswith("sha256:") and digest != f"sha256:{sha256(content).hexdigest()}":
+        raise DiffError(f"{where}: {rel} does not match the sha256 its descriptor gives; compare an intact release")
+    _refuse_misread(file, rel, where, len(schema.get("fields", [])))
+    try:
+        rows = csv_rows(content.decode("utf-8"))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DiffError(f"cannot read {file}: {exc}") from None
     return schema, rows[0] if rows else [], rows[1:]
+
+
+def _refuse_misread(file: Path, rel: str, where: str, width: int) -> None:
+    """A ``DiffError`` when the file's rows cannot be read cell for cell (a quote left open,
+    bytes that are not UTF-8, a row of another width): its cells would be compared shifted."""
+    from .read import read_table
+
+    raw, problems = read_table(file, rel, width or None)
+    if raw is not None and not raw.ragged:
+        return
+    first = next((p for p in problems if raw is None or p.code in ("extra-cell", "missing-cell")), None)
+    if first is None:  # a ragged row the reader kept: name its line
+        line, cells = next(iter(raw.ragged.items()))
+        message = f"{rel}:{line}: the row has {len(cells)} cells; expected {len(raw.header)} as in the header"
+    elif first.code in ("extra-cell", "missing-cell"):  # the row, not the cell where the reader lost count
+        message = f"{rel}:{first.line}: {first.code}: {first.message}"
+    else:
+        message = f"{first.place}: {first.code}: {first.message}"
+    raise DiffError(f"{where}: cannot be compared cell for cell: {message} (`make validate` lists every problem)")
 
 
 def _shape_problem(schema: object) -> str | None:
@@ -248,6 +277,10 @@ def _at_least(old: str | None, new: str | None, bump: str) -> bool | None:
 def package_at(source: str | Path, repo: str | Path = "."):
     """The package a diff side names: a folder or descriptor when one exists by that name,
     else a tag or commit of the git repository holding ``repo``, read into a temporary folder."""
+    if Path(source).is_file() and Path(source).suffix.lower() == ".zip":
+        with _unzipped(Path(source)) as folder:
+            yield folder
+        return
     if Path(source).exists():
         yield Path(source)
         return
@@ -255,6 +288,28 @@ def package_at(source: str | Path, repo: str | Path = "."):
         if not (folder / "datapackage.json").is_file():
             raise DiffError(f"{source} holds no datapackage.json here, so there is no package to compare")
         yield folder
+
+
+@contextlib.contextmanager
+def _unzipped(archive: Path):
+    """A release's zip unpacked into a temporary folder; problems name the zip, not the folder."""
+    import tempfile
+
+    from .files import zip_members
+    from .package import path_problem
+
+    try:
+        members = zip_members(archive)
+    except OSError as exc:
+        raise DiffError(f"{archive}: {exc.strerror or exc}") from None
+    with tempfile.TemporaryDirectory(prefix="guanxi-diff-") as tmp:
+        for name, content in members.items():
+            if path_problem(name) is None:
+                (Path(tmp) / name).write_bytes(content)
+        try:
+            yield Path(tmp)
+        except DiffError as error:
+            raise DiffError(str(error).replace(tmp, str(archive))) from None
 
 
 def since_last_release(repo: str | Path = ".") -> str:

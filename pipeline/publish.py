@@ -44,7 +44,7 @@ from .package import Package, descriptor_path, load_package, path_problem, resol
 from .schema import boolean_values
 from .tables import Table, release_tables
 from .text import escape_controls
-from .validation import read_package
+from .validation import read_package, root_causes
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 ZIP_MODE = 0o644 << 16
@@ -197,7 +197,8 @@ def release_files(package: Package, version: str, changes: str) -> dict[str, byt
 
     tables: dict = {}
     frames, problems = read_package(package, tables)
-    if problems:
+    if problems:  # reported as validate reports them: each mistake once, at its cause
+        problems = root_causes(package, problems, frames)
         raise ReleaseError(not_valid(problems), problems)
     _, problems = plan(package, tables)  # the tables validated, not a second read
     if problems:

@@ -8,6 +8,7 @@ compared by the span they cover: a closure in "2016" is not before a launch in "
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -606,6 +607,19 @@ def _source_cited(df: pd.DataFrame, frames: Frames) -> pd.Series:
 )
 def _published_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
     return _passing(df, frames.days("sources", "published") > frames.days("sources", "accessed"))
+
+
+@rule(
+    "sources",
+    "future-date",
+    "accessed",
+    "the source is said to be read after today; expected an access date no later than today "
+    "(a day ahead is allowed for time zones)",
+    needs="sources.accessed",
+)
+def _accessed_not_future(df: pd.DataFrame, frames: Frames) -> pd.Series:
+    tomorrow = (dt.datetime.now(dt.UTC).date() - dt.date(1970, 1, 1)).days + 1
+    return _passing(df, frames.days("sources", "accessed") > tomorrow)
 
 
 @rule(

@@ -160,6 +160,8 @@ def _valid_calendar(arr: pa.Array, shape: str | None = None) -> pa.Array:
     parsed = pc.strptime(full, format="%Y-%m-%d", unit="s", error_is_null=True)
     # strptime rolls 2026-02-30 over to March; a real day prints back as it was written.
     real = pc.fill_null(pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), full), False)
+    # Arrow knows a year 0000, which no calendar (and no writer of a release) has
+    real = pc.and_(real, pc.not_equal(pc.utf8_slice_codeunits(full, 0, 4), "0000"))
     return pc.is_in(arr, distinct.filter(real))
 
 

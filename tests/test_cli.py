@@ -355,6 +355,16 @@ def test_an_expected_failure_is_one_line_on_stderr_and_exit_2(package: Path, tmp
         assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
 
+def test_release_refuses_with_the_problems_validate_reports_at_their_cause(package: Path, tmp_path: Path) -> None:
+    file = package.parent / "data" / "features.csv"
+    file.write_text(file.read_text(encoding="utf-8").replace("alpha,job-listings,", "alpha,job-listings,extra,"))
+    validated = runner.invoke(app, ["validate", str(package)])
+    released = runner.invoke(app, ["release", str(package), "--out", str(tmp_path / "dist")])
+    assert released.exit_code == 2 and validated.exit_code == 1
+    assert released.stdout == validated.stdout and "1 problem (1 extra-cell)" in released.stdout
+    assert released.stderr == "release refused: the package is not valid: 1 problem (1 extra-cell)\n"
+
+
 def test_release_of_an_invalid_package_prints_the_report_then_one_line(package: Path, tmp_path: Path) -> None:
     break_platforms(package)
     result = runner.invoke(app, ["release", str(package), "--out", str(tmp_path / "dist")])

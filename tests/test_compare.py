@@ -9,6 +9,7 @@ import pytest
 from conftest import set_version
 
 from pipeline.compare import changelog_entry, diff, render
+from pipeline.errors import DiffError
 from pipeline.publish import build
 
 pytestmark = pytest.mark.fixtures_only
@@ -121,3 +122,35 @@ def test_a_release_carries_the_changelog_as_written_not_a_diff_of_dist(old_relea
     newer = build(package, out=old_release.parent)
     entry = (newer / "CHANGELOG.md").read_text(encoding="utf-8")
     assert entry.startswith("# Changelog") and "## 1.5.0\n\nA video-calls feature for beta.\n" in entry
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("alpha,job-listings,,s-one", "alpha,job-listings,,s-one,more", r"data/features\.csv:2: extra-cell"),
+        ("beta,messaging,,s-two", 'beta,"messaging,,s-two', r"data/features\.csv:3:2: quote-error"),
+    ],
+)
+def test_a_side_whose_rows_cannot_be_read_cell_for_cell_is_refused(
+    old_release: Path, package: Path, old: str, new: str, expected: str
+) -> None:
+    edit(package, "features", old, new)
+    with pytest.raises(DiffError, match=f"resource features: cannot be compared cell for cell: {expected}"):
+        diff(old_release, package)
+
+
+def test_a_release_file_that_does_not_match_its_sha256_is_refused(old_release: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(old_release, copy)
+    file = copy / "features.csv"
+    file.write_text(file.read_text(encoding="utf-8").replace("alpha,", "Alpha,", 1), encoding="utf-8")
+    with pytest.raises(DiffError, match=r"features\.csv does not match the sha256 its descriptor gives"):
+        diff(old_release, copy)
+
+
+def test_a_release_zip_compares_as_its_folder(old_release: Path, package: Path) -> None:
+    archive = next(old_release.glob("guanxi-*.zip"))
+    assert render(diff(archive, old_release), "text") == render(diff(old_release, old_release), "text")
+    assert diff(archive, package).resources == diff(old_release, package).resources

@@ -133,6 +133,9 @@ CASES = [
         edit_json("schemas/features.json", lambda s: s["foreignKeys"][0]["reference"].update(fields=["nope"])),
     ], "schema-error", "schemas/features.json", None, None, None),
     # ---- the files
+    Case("year-zero", [replace(S, "2015-06,2026-11-26", "0000,2026-11-26")], "type-error", S, 2, 6, "published"),
+    Case("accessed-in-the-future", [replace(S, "2015-06,2026-11-26", "2015-06,2999-01-01")],
+         "future-date", S, 2, 7, "accessed"),
     Case("byte-order-mark", [transform(S, lambda b: b"\xef\xbb\xbf" + b)], "byte-order-mark", S, 1, 1, None),
     Case("not-utf8", [transform(S, lambda b: b.replace(b"First report", b"First \xff report"))],
          "encoding-error", S, 2, 2, "title"),
