@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -45,7 +47,14 @@ def test_a_contributor_adds_a_sourced_fact_and_only_data_changes(tmp_path: Path)
     sources = repo / "data" / "sources.csv"
     header = sources.read_text(encoding="utf-8").splitlines()[0].split(",")
     append(sources, ",".join(source.get(name, "") for name in header))
-    append(repo / "data" / "features.csv", "xing,messaging,members write to each other,handelsblatt-2012-xing-messages")
+    # a feature XING has no row for yet, so that the row is new whatever the data holds
+    schema = json.loads((repo / "schemas" / "features.json").read_text(encoding="utf-8"))
+    [vocabulary] = [f["constraints"]["enum"] for f in schema["fields"] if f["name"] == "feature"]
+    with (repo / "data" / "features.csv").open(encoding="utf-8") as stream:
+        present = {row["feature"] for row in csv.DictReader(stream) if row["platform_id"] == "xing"}
+    feature = next(term for term in vocabulary if term not in present)
+    row = f"xing,{feature},members write to each other,handelsblatt-2012-xing-messages"
+    append(repo / "data" / "features.csv", row)
     fmt = make(repo, "fmt")
     assert sorted(fmt.stdout.splitlines()[-2:]) == ["formatted data/features.csv", "formatted data/sources.csv"]
     make(repo, "test")
