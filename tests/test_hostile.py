@@ -186,6 +186,13 @@ def test_a_remote_release_loads_when_it_stays_in_its_origin(served: Path) -> Non
     assert set(frames) >= {"platforms", "sources"} and len(frames["platforms"]) > 0
 
 
+def test_a_url_whose_scheme_and_host_are_in_capitals_loads(served: Path) -> None:
+    with Server(served.parent) as server:
+        url = server.url.replace("http://", "HTTP://") + f"/{served.name}/"
+        frames = pipeline.load(url, format="csv", timeout=30)
+    assert len(frames["platforms"]) > 0
+
+
 def test_a_remote_path_to_a_local_file_is_refused(served: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("platform_id\nsecret\n", encoding="utf-8")

@@ -570,3 +570,12 @@ def test_validations_in_two_threads_restore_the_switch_interval_and_the_collecto
         assert all(r.valid for r in reports) and sys.getswitchinterval() == before
         assert gc.isenabled() is enabled
     gc.enable()
+
+
+@pytest.mark.parametrize("url", ["HTTPS://EXAMPLE.ORG/one", "Http://example.org/one"])
+def test_a_url_scheme_in_capitals_is_an_http_url(package: Path, url: str) -> None:
+    import pipeline
+
+    replace(S, "https://example.org/one", url)(package.parent)
+    assert validate(package).problems == []
+    assert url in set(pipeline.load(package, format="csv")["sources"]["url"])
