@@ -23,11 +23,13 @@ from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
 from .files import read_regular, unzip_release, zip_members
 from .package import (
     DESCRIPTOR,
+    DuplicateKey,
     Package,
     Resource,
     check_keys,
     check_schema,
     descriptor_path,
+    parse_json,
     path_problem,
     resolve_inside,
 )
@@ -96,12 +98,21 @@ class _Release:
                     raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
             except OSError as exc:
                 raise LoadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        where = self.remote.url if self.remote is not None else str(self.path)
+        if self.members is not None:
+            where = f"{text if _is_url(text) else self.path}: {DESCRIPTOR}"
         try:
-            self.descriptor = json.loads(raw)
+            self.descriptor = parse_json(raw)
+        except DuplicateKey as exc:
+            raise LoadError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{where}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}") from None
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{where}: not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file") from None
         except ValueError as exc:
-            raise LoadError(f"the release descriptor is not valid JSON: {exc}") from None
+            raise LoadError(f"{where}: not valid JSON: {exc}") from None
         except RecursionError:
-            raise LoadError("the release descriptor is not usable JSON: nested too deeply to be read") from None
+            raise LoadError(f"{where}: not usable JSON: nested too deeply to be read") from None
         if not isinstance(self.descriptor, dict):
             raise LoadError("the release descriptor must be a JSON object")
 

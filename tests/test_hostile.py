@@ -193,6 +193,29 @@ def test_a_url_whose_scheme_and_host_are_in_capitals_loads(served: Path) -> None
     assert len(frames["platforms"]) > 0
 
 
+@pytest.mark.parametrize("where", ["folder", "zip"])
+def test_a_key_given_twice_in_a_release_descriptor_is_a_load_error_where_it_is(served: Path, where: str) -> None:
+    import zipfile
+
+    descriptor = served / "datapackage.json"
+    text = descriptor.read_text(encoding="utf-8")
+    twice = text.replace('"version":', '"version": "9.9.9", "version":', 1)
+    second = twice.index('"version":', twice.index('"version":') + 1)  # the key met again is the one named
+    line, column = twice.count("\n", 0, second) + 1, second - twice.rfind("\n", 0, second)
+    descriptor.write_text(twice, encoding="utf-8")
+    source, shown = served, descriptor
+    if where == "zip":
+        source = served.parent / "release.zip"
+        with zipfile.ZipFile(source, "w") as archive:
+            archive.write(descriptor, f"{served.name}/datapackage.json")
+        shown = f"{source}: datapackage.json"
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(source)
+    assert str(refused.value) == (
+        f"{shown}: line {line}, column {column}: the key 'version' appears twice in one object; expected each key once"
+    )
+
+
 def test_a_remote_path_to_a_local_file_is_refused(served: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("platform_id\nsecret\n", encoding="utf-8")
@@ -799,7 +822,57 @@ def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(rele
     assert "platforms.csv differs from the file beside it" in result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}', "NaN"])
+def test_a_link_out_of_the_release_is_one_problem_in_verify(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("never read\n", encoding="utf-8")
+    (copy / "platforms.csv").unlink()
+    (copy / "platforms.csv").symlink_to(secret)
+    assert verify(copy) == ["'platforms.csv' in SHA256SUMS: path 'platforms.csv' leads outside the release (not read)"]
+
+
+def test_a_named_pipe_in_a_release_is_one_problem_in_verify(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    (copy / "platforms.csv").unlink()
+    os.mkfifo(copy / "platforms.csv")
+    assert verify(copy) == ["platforms.csv: cannot be read: a named pipe, not a regular file"]
+
+
+UNUSABLE_LISTINGS = {
+    "not-json": ("datapackage.json", '{"version": "1.0.0",\n  x}', "datapackage.json: line 2, column 3: not valid"),
+    "twice": (
+        "datapackage.json",
+        '{"version": "1.0.0",\n  "version": "9.9.9", "resources": []}',
+        "datapackage.json: line 2, column 3: the key 'version' appears twice in one object",
+    ),
+    "nan": ("datapackage.json", "NaN", "datapackage.json: not usable JSON: NaN is not a JSON value"),
+    "deep": ("datapackage.json", "[" * 100_000 + "]" * 100_000, "datapackage.json: not usable JSON: nested too deeply"),
+    "sums-not-utf-8": ("SHA256SUMS", "\udcff", "SHA256SUMS: not valid UTF-8 at byte 0"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(UNUSABLE_LISTINGS))
+def test_verify_of_a_release_whose_listing_cannot_be_read_names_the_file_and_exits_2(
+    release: Path, tmp_path: Path, breakage: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    rel, content, message = UNUSABLE_LISTINGS[breakage]
+    copy = copy_of(release, tmp_path)
+    (copy / rel).write_bytes(content.encode("utf-8", "surrogateescape"))
+    result = CliRunner().invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"verify failed: {copy}/{message}"), result.stderr
+
+
+@pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}'])
 def test_verify_reports_a_malformed_descriptor(release: Path, tmp_path: Path, descriptor: str) -> None:
     from pipeline.publish import verify
 
@@ -1084,8 +1157,8 @@ def test_a_release_csv_without_its_schema_inline_is_a_load_error(served: Path, s
         pipeline.load(served, format="parquet")
 
 
-@pytest.mark.parametrize("descriptor", ["[]", DEEP, '{"resources": [{"path": "x\\u0000.csv"}]}'])
-def test_verify_of_a_descriptor_that_is_a_list_deep_or_holds_a_nul_is_one_line_and_exit_1(
+@pytest.mark.parametrize("descriptor", ["[]", '{"resources": [{"path": "x\\u0000.csv"}]}'])
+def test_verify_of_a_descriptor_that_is_a_list_or_holds_a_nul_is_one_line_and_exit_1(
     release: Path, tmp_path: Path, descriptor: str
 ) -> None:
     from typer.testing import CliRunner
