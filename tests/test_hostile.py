@@ -386,6 +386,98 @@ def test_other_schemes_are_refused(source: str) -> None:
         pipeline.load(source)
 
 
+# ------------------------------------------------------------------ files that match their checksums
+
+
+def republish(site: Path, name: str, content: bytes) -> None:
+    """Replace a file of the release, with its size and sha256 in the descriptor to match."""
+    resources = json.loads((site / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+    entry = next(r for r in resources if r["name"] == name)
+    (site / entry["path"]).write_bytes(content)
+    edit_entry(site, name, bytes=len(content), hash=f"sha256:{hashlib.sha256(content).hexdigest()}")
+
+
+def features_parquet(site: Path, feature: str) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(site / "features.parquet")
+    values = table.column("feature").cast(pa.string()).to_pylist()
+    column = pa.array([feature, *values[1:]], pa.string()).dictionary_encode()
+    sink = io.BytesIO()
+    pq.write_table(table.set_column(table.column_names.index("feature"), "feature", column), sink)
+    return sink.getvalue()
+
+
+def edited(rel: str, old: bytes, new: bytes) -> Callable[[Path], bytes]:
+    return lambda site: (site / rel).read_bytes().replace(old, new, 1)
+
+
+NOT_IN_VOCABULARY = "row {row}, field feature: 'NOT-A-FEATURE' is not one of the field's values"
+UNREADABLE = {
+    "csv-not-utf-8": (
+        "csv",
+        edited("features.csv", b"beta,", b"be\xfft,"),
+        "features.csv: line 3, column 1: a byte that is not UTF-8 (0xff); expected UTF-8 text",
+    ),
+    "csv-unclosed": (
+        "csv",
+        edited("features.csv", b"beta,", b'"beta,'),
+        "features.csv: line 3: a quoted cell is not closed, or a quote inside it is not doubled",
+    ),
+    "csv-ragged": (
+        "csv",
+        edited("features.csv", b"beta,", b"beta,x,"),
+        "features.csv: line 3: 5 cells; expected 4, as many as the header has",
+    ),
+    "csv-vocabulary": (
+        "csv",
+        edited("features.csv", b",messaging,", b",NOT-A-FEATURE,"),
+        "features.csv: " + NOT_IN_VOCABULARY.format(row=2),
+    ),
+    "json-vocabulary": (
+        "json",
+        edited("features.json", b'"messaging"', b'"NOT-A-FEATURE"'),
+        "features.json: " + NOT_IN_VOCABULARY.format(row=2),
+    ),
+    "parquet-vocabulary": (
+        "parquet",
+        lambda site: features_parquet(site, "NOT-A-FEATURE"),
+        "features.parquet: " + NOT_IN_VOCABULARY.format(row=1),
+    ),
+    "json-not-text": (
+        "json",
+        edited("features.json", b'"messaging"', b"5"),
+        "features.json: row 2, field feature: 5 is not text",
+    ),
+    "json-broken": ("json", lambda site: (site / "features.json").read_bytes()[:-5], "features.json: line "),
+    "parquet-cut": (
+        "parquet",
+        lambda site: (site / "features.parquet").read_bytes()[:-50],
+        "features.parquet: not a Parquet file that can be read: it is damaged, cut short or not Parquet",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(UNREADABLE))
+def test_a_file_that_matches_its_checksum_but_cannot_be_read_is_said_where(served: Path, breakage: str) -> None:
+    format, content, message = UNREADABLE[breakage]
+    republish(served, "features" if format == "csv" else f"features-{format}", content(served))
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(served, format=format)
+    assert str(refused.value).startswith(message), refused.value
+
+
+def test_a_date_a_release_cannot_hold_is_refused_not_made_missing(served: Path) -> None:
+    content = (served / "sources.csv").read_bytes().replace(b",2026-11-26,", b",2026-13-26,", 1)
+    republish(served, "sources", content)
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(served, format="csv")
+    assert str(refused.value) == "sources.csv: row 1, field accessed: '2026-13-26' is not a date as YYYY-MM-DD"
+
+
 # ------------------------------------------------------------------ bounded reads
 
 CHILD_LIMITS = """
