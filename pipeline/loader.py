@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
-from .files import FIELD_SIZE_LIMIT, read_regular, unzip_release, zip_members
+from .files import FIELD_SIZE_LIMIT, ReleaseZip, read_regular
 from .package import (
     DESCRIPTOR,
     DuplicateKey,
@@ -68,19 +68,20 @@ class _Release:
         self.remote: Remote | None = None
         self.root: Path | None = None
         self.path: Path | None = None
-        self.members: dict[str, bytes] | None = None
+        self.members: ReleaseZip | None = None
         if _is_url(text) and urllib.parse.urlsplit(text).path.lower().endswith(".zip"):
             # a release's zip by URL: fetched whole from its origin, then read as a local zip is
             name = Path(urllib.parse.unquote(urllib.parse.urlsplit(text).path)).name
             content = Remote(text, timeout).fetch(text)
             self.path = Path(name)
             try:
-                self.members = unzip_release(content, text)
+                self.members = ReleaseZip(content, text)
+                found = self.members.read(DESCRIPTOR)
             except OSError as exc:
                 raise LoadError(f"{text}: {exc.strerror or exc}") from None
-            if DESCRIPTOR not in self.members:
+            if found is None:
                 raise LoadError(f"{text}: the zip holds no {DESCRIPTOR}, so it is not a release")
-            raw = self.members[DESCRIPTOR]
+            raw = found
         elif _is_url(text):
             url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
             self.remote = Remote(url, timeout)
@@ -93,10 +94,11 @@ class _Release:
             self.root = self.path.parent
             try:
                 if self.path.name != DESCRIPTOR and self.path.is_file():  # a release's zip
-                    self.members = zip_members(self.path)
-                    if DESCRIPTOR not in self.members:
+                    self.members = ReleaseZip(self.path)
+                    found = self.members.read(DESCRIPTOR)
+                    if found is None:
                         raise LoadError(f"{self.path}: the zip holds no {DESCRIPTOR}, so it is not a release")
-                    raw = self.members[DESCRIPTOR]
+                    raw = found
                 else:
                     raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
             except OSError as exc:
@@ -132,7 +134,10 @@ class _Release:
         if self.remote is not None:
             return self.remote.fetch(self.remote.member(str(rel)), None, digest, size)
         if self.members is not None:
-            content = self.members.get(str(rel))
+            try:
+                content = self.members.read(str(rel))
+            except OSError as exc:
+                raise LoadError(f"cannot read {rel} in {self.members.name}: {exc.strerror or exc}") from None
             if content is None:
                 raise LoadError(f"{rel}: described in the release descriptor but not in {self.path.name}")
         else:

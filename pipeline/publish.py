@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ReleaseError, not_valid
-from .files import file_sha256, read_regular, zip_members
+from .files import ReleaseZip, file_sha256, read_regular
 from .fmt import plan
 from .history import differ_from_commit
 from .package import (
@@ -514,16 +514,40 @@ def verify(source: str | Path) -> list[str]:
     if not path.is_file():
         return _verify_folder(path)
     try:
-        members = zip_members(path)
+        archive = ReleaseZip(path)
     except OSError as exc:
         raise ReleaseError(f"{path}: not a release folder, descriptor or zip: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory(prefix="guanxi-verify-") as tmp:
-        for name, content in members.items():
-            if path_problem(name) is None:
-                (Path(tmp) / name).write_bytes(content)
+        try:
+            # the descriptor and SHA256SUMS first: they say which members are the release's
+            for rel in (DESCRIPTOR, SUMS):
+                if rel in archive.members:
+                    archive.extract(rel, Path(tmp) / rel)
+            descriptor, sums = _read_listing(Path(tmp), f"{path}: ")
+            wanted = _listed_paths(descriptor, sums)
+            for rel in archive.members:
+                if rel in wanted and path_problem(rel) is None and not (Path(tmp) / rel).exists():
+                    archive.extract(rel, Path(tmp) / rel)
+        except OSError as exc:
+            raise ReleaseError(f"{path}: {exc.strerror or exc}") from None
         # each problem is one of a file inside the zip, named as such, never by the scratch folder
         problems = _verify_folder(Path(tmp), shown=f"{path}: ")
+        problems += [
+            escape_controls(f"{rel}: in the zip but listed in neither {SUMS} nor {DESCRIPTOR} (not unpacked)")
+            for rel in sorted(archive.members)
+            if rel not in wanted and rel not in (DESCRIPTOR, SUMS)
+        ]
         return [f"{path.name}: {problem.replace(tmp + ': ', '').replace(tmp + '/', '')}" for problem in problems]
+
+
+def _listed_paths(descriptor: object, sums: str) -> set[str]:
+    """Every path SHA256SUMS or the descriptor names: the files of the release."""
+    paths = {line.partition("  ")[2] for line in sums.splitlines()}
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            paths.add(resource["path"])
+    return paths
 
 
 def _read_listing(root: Path, shown: str) -> tuple[object, str]:

@@ -847,6 +847,85 @@ def test_docs_writes_nothing_through_a_link_out_of_the_package(package: Path, tm
     assert not (package.parent / "docs").exists() or (package.parent / "docs").is_symlink()
 
 
+# ------------------------------------------------------------------ sizes read
+
+
+def test_a_data_file_larger_than_is_read_is_refused_before_it_is_read(package: Path) -> None:
+    from pipeline.files import MAX_FILE_BYTES
+
+    features = package.parent / "data" / "features.csv"
+    with features.open("r+b") as stream:  # sparse: no disk, and no memory unless it is read
+        stream.truncate(MAX_FILE_BYTES + 1)
+    said = f"{MAX_FILE_BYTES + 1} bytes, more than the 1 GiB ({MAX_FILE_BYTES} bytes) a file may hold to be read"
+    with unchanged(package.parent):
+        checked = run_bounded(["validate", str(package), "--format", "json"], memory=2 << 30)
+        formatted = run_bounded(["fmt", "--check", str(package)], memory=2 << 30)
+    assert checked.returncode == 1, checked.stderr
+    [error] = json.loads(checked.stdout)["errors"]
+    assert (error["code"], error["path"]) == ("source-error", "data/features.csv")
+    assert error["message"] == f"cannot read the file: {said}"
+    assert formatted.returncode == 1 and "Traceback" not in formatted.stderr, formatted.stderr
+    assert f"data/features.csv: source-error: cannot read the file: {said}" in formatted.stdout
+
+
+def declared(archive: Path, sizes: dict[str, int], extra: dict[str, bytes] | None = None) -> None:
+    """Rewrite a zip so that its listing declares ``sizes`` for the members so named (the
+    bytes stay as they are: nothing can unpack them to that size) and holds ``extra``."""
+    import zipfile
+
+    if extra:
+        with zipfile.ZipFile(archive, "a") as zipped:
+            for name, content in extra.items():
+                zipped.writestr(f"{archive.stem}/{name}", content)
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"PK\x01\x02")  # the central directory: 46 bytes, then the name
+    while data[start : start + 4] == b"PK\x01\x02":
+        length, more, comment = (int.from_bytes(data[start + at : start + at + 2], "little") for at in (28, 30, 32))
+        name = data[start + 46 : start + 46 + length].decode("utf-8").split("/", 1)[-1]
+        if name in sizes:
+            data[start + 24 : start + 28] = sizes[name].to_bytes(4, "little")
+        start += 46 + length + more + comment
+    archive.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("where", ["member", "total"])
+def test_a_zip_that_would_unpack_to_more_than_is_read_is_refused_from_its_listing(
+    release: Path, tmp_path: Path, where: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.files import MAX_FILE_BYTES
+
+    archive = tmp_path / next(release.glob("*.zip")).name
+    shutil.copy(next(release.glob("*.zip")), archive)
+    if where == "member":
+        declared(archive, {"features.csv": MAX_FILE_BYTES * 2 - 1})
+        said = f"{archive.stem}/features.csv unpacks to {MAX_FILE_BYTES * 2 - 1} bytes, more than the 1 GiB"
+    else:
+        names = ("features.csv", "features.json", "features.parquet", "metrics.csv", "metrics.json")
+        declared(archive, dict.fromkeys(names, MAX_FILE_BYTES - 1))
+        said = "its members unpack to "
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(archive)
+    assert str(refused.value).startswith(f"cannot read {archive}: {said}"), refused.value
+    result = CliRunner().invoke(app, ["verify", str(archive)])
+    assert result.exit_code == 2 and result.stderr.startswith(f"verify failed: {archive}: not a release folder"), result
+    assert said in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_member_no_list_names_is_never_unpacked(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    archive = tmp_path / next(release.glob("*.zip")).name
+    shutil.copy(next(release.glob("*.zip")), archive)
+    declared(archive, {"junk.bin": (1 << 30) - 1}, extra={"junk.bin": b"x" * 1000})  # it cannot be unpacked
+    assert verify(archive) == [
+        f"{archive.name}: junk.bin: in the zip but listed in neither SHA256SUMS nor datapackage.json (not unpacked)"
+    ]
+    assert len(pipeline.load(archive, format="csv")["features"]) > 0
+
+
 # ------------------------------------------------------------------ verify stays inside the release
 
 
