@@ -194,7 +194,7 @@ def _kept(raw: pa.Array, typed: pa.Array, spec: dict, rel: str) -> pa.Array:
 def _in_vocabulary(column: pa.Array, spec: dict, rel: str) -> None:
     """A value outside its field's ``enum`` would load as missing: refused, with its row."""
     enum = spec.get("constraints", {}).get("enum")
-    if not enum or not pa.types.is_dictionary(column.type):
+    if not enum or not (pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)):
         return
     text = column.cast(pa.string())
     outside = pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, pa.array([str(v) for v in enum], pa.string()))))
@@ -223,6 +223,10 @@ def _from_json(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Arr
         raise LoadError(f"{rel}: line {exc.lineno}, column {exc.colno}: {said}") from None
     except UnicodeDecodeError as exc:
         raise LoadError(f"{rel}: not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file") from None
+    except ValueError as exc:  # NaN or Infinity, which JSON does not have, or a number of too many digits
+        raise LoadError(f"{rel}: not usable JSON: {exc}") from None
+    except RecursionError:
+        raise LoadError(f"{rel}: not usable JSON: nested too deeply to be read") from None
     if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
         raise LoadError(f"{rel}: expected an array of records (JSON objects)")
     out = {}
