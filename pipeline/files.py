@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import zipfile
+
     import pyarrow as pa
 
 #: The largest cell Python's csv module is allowed: none is refused for its size (its
@@ -28,6 +30,26 @@ if TYPE_CHECKING:
 FIELD_SIZE_LIMIT = (1 << 31) - 1
 #: How temporary files are named, so that ``.gitignore`` can ignore a leftover of a killed run.
 TEMP_SUFFIX = ".guanxi-tmp"
+#: The most a file of a package or a release may hold to be read (1 GiB): each is read
+#: whole, and parsing it takes several times its size in memory. A larger one is refused
+#: before any of it is read.
+MAX_FILE_BYTES = 1 << 30
+#: The most a release's zip may unpack to, its members' declared sizes together (4 GiB);
+#: no member may be larger than ``MAX_FILE_BYTES`` either.
+MAX_UNPACKED_BYTES = 4 << 30
+
+
+def _amount(size: int) -> str:
+    """A size as people read it: 1 GiB, 64 MiB, 3.2 GiB."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
+def too_large(file: Path | str, size: int, limit: int, what: str = "a file may hold to be read") -> OSError:
+    """The error for a file (or zip member) larger than is read: its size and the limit."""
+    return OSError(errno.EFBIG, f"{size} bytes, more than the {_amount(limit)} ({limit} bytes) {what}", str(file))
 
 
 def _kind(mode: int) -> str:
@@ -52,7 +74,8 @@ def not_regular(file: Path | str, mode: int) -> OSError:
 @contextmanager
 def _opened_regular(file: Path | str, limit: int | None) -> Iterator[tuple[io.BufferedReader, int]]:
     """The file opened for reading, with its size, once it is known to be a regular file of
-    at most ``limit`` bytes."""
+    at most ``limit`` bytes (``MAX_FILE_BYTES`` unless given, and never more)."""
+    limit = MAX_FILE_BYTES if limit is None else min(limit, MAX_FILE_BYTES)
     try:
         handle = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except ValueError as exc:  # a NUL in the path
@@ -61,8 +84,8 @@ def _opened_regular(file: Path | str, limit: int | None) -> Iterator[tuple[io.Bu
         info = os.fstat(handle)
         if not stat.S_ISREG(info.st_mode):
             raise not_regular(file, info.st_mode)
-        if limit is not None and info.st_size > limit:
-            raise OSError(errno.EFBIG, f"{info.st_size} bytes, more than the {limit} allowed", str(file))
+        if info.st_size > limit:
+            raise too_large(file, info.st_size, limit)
         with os.fdopen(handle, "rb", closefd=True) as stream:
             handle = -1
             yield stream, info.st_size
@@ -73,11 +96,14 @@ def _opened_regular(file: Path | str, limit: int | None) -> Iterator[tuple[io.Bu
 
 def read_regular(file: Path | str, limit: int | None = None) -> bytes:
     """The bytes of a regular file; an ``OSError`` (with a plain ``strerror``) for anything
-    else, or for a file larger than ``limit`` bytes."""
-    with _opened_regular(file, limit) as (stream, _):
-        data = stream.read() if limit is None else stream.read(limit + 1)
-    if limit is not None and len(data) > limit:  # it grew since it was measured
-        raise OSError(errno.EFBIG, f"more than the {limit} bytes allowed", str(file))
+    else, or for a file larger than ``limit`` bytes (``MAX_FILE_BYTES`` at most)."""
+    limit = MAX_FILE_BYTES if limit is None else min(limit, MAX_FILE_BYTES)
+    with _opened_regular(file, limit) as (stream, size):
+        data = stream.read(size + 1)  # (a read of ``limit`` bytes would take as much memory at once)
+        if len(data) > size:  # it grew since it was measured
+            data += stream.read(max(0, limit - len(data) + 1))
+    if len(data) > limit:  # it grew since it was measured
+        raise too_large(file, len(data), limit)
     return data
 
 
@@ -93,7 +119,11 @@ def read_regular_buffer(file: Path | str) -> pa.Buffer:
         view, filled = memoryview(buffer), 0
         while filled < size and (count := stream.readinto(view[filled:])):
             filled += count
-        rest = stream.read()  # it grew since it was measured
+        rest = stream.read(1)  # it grew since it was measured (a larger read takes its bytes at once)
+        if rest:
+            rest += stream.read(MAX_FILE_BYTES - size)
+    if size + len(rest) > MAX_FILE_BYTES:
+        raise too_large(file, size + len(rest), MAX_FILE_BYTES)
     if rest:
         return pa.py_buffer(buffer.to_pybytes() + rest)
     return buffer if filled == size else buffer[:filled]
@@ -178,27 +208,67 @@ def file_sha256(file: Path | str) -> tuple[int, str]:
     return size, hasher.hexdigest()
 
 
-def zip_members(file: Path | str, limit: int = 1 << 32) -> dict[str, bytes]:
-    """The files of a release's zip by name. The zip must hold one folder of plain files
-    (``guanxi-X.Y.Z/<name>``), none larger than ``limit`` bytes; an ``OSError`` otherwise."""
+class ReleaseZip:
+    """A release's zip as downloaded: one folder of plain files (``guanxi-X.Y.Z/<name>``),
+    its listing checked before any member is unpacked, and each member read only when
+    asked for, never past its declared size. A zip whose members would unpack to more than
+    ``MAX_UNPACKED_BYTES`` together, or hold one of more than ``MAX_FILE_BYTES``, is refused
+    from its listing alone (a few megabytes can unpack to gigabytes)."""
 
-    return unzip_release(read_regular(file), str(file), limit)
+    def __init__(self, source: Path | str | bytes, name: str | None = None) -> None:
+        import zipfile
 
+        self.source = source
+        self.name = name or str(source)
+        try:
+            with self._open() as archive:
+                infos = [info for info in archive.infolist() if not info.is_dir()]
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
+            raise OSError(errno.EINVAL, f"not a readable zip: {exc}", self.name) from None
+        folders = {info.filename.split("/", 1)[0] for info in infos}
+        if len(folders) != 1 or any(info.filename.count("/") != 1 for info in infos):
+            raise OSError(errno.EINVAL, "expected one folder of files in the zip", self.name)
+        for info in infos:
+            if info.file_size > MAX_FILE_BYTES:
+                said = too_large(self.name, info.file_size, MAX_FILE_BYTES, "a member may unpack to").strerror
+                raise OSError(errno.EFBIG, f"{info.filename} unpacks to {said}", self.name)
+        total = sum(info.file_size for info in infos)
+        if total > MAX_UNPACKED_BYTES:
+            said = too_large(self.name, total, MAX_UNPACKED_BYTES, "a zip's members may unpack to together").strerror
+            raise OSError(errno.EFBIG, f"its members unpack to {said}", self.name)
+        self.members = {info.filename.split("/", 1)[1]: info for info in infos}
 
-def unzip_release(content: bytes, name: str, limit: int = 1 << 32) -> dict[str, bytes]:
-    """The files of a release's zip held in memory (a zip fetched from a URL), as
-    ``zip_members`` gives them; ``name`` says which zip in an ``OSError``."""
-    import zipfile
+    @contextmanager
+    def _open(self) -> Iterator[zipfile.ZipFile]:
+        import zipfile
 
-    file = name
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = [info for info in archive.infolist() if not info.is_dir()]
-            folders = {info.filename.split("/", 1)[0] for info in infos}
-            if len(folders) != 1 or any(info.filename.count("/") != 1 for info in infos):
-                raise OSError(errno.EINVAL, "expected one folder of files in the zip", str(file))
-            if any(info.file_size > limit for info in infos):
-                raise OSError(errno.EFBIG, f"a member is larger than the {limit} bytes allowed", str(file))
-            return {info.filename.split("/", 1)[1]: archive.read(info) for info in infos}
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
-        raise OSError(errno.EINVAL, f"not a readable zip: {exc}", str(file)) from None
+        if isinstance(self.source, bytes):
+            with zipfile.ZipFile(io.BytesIO(self.source)) as archive:
+                yield archive
+            return
+        with _opened_regular(self.source, MAX_UNPACKED_BYTES) as (stream, _), zipfile.ZipFile(stream) as archive:
+            yield archive
+
+    def read(self, rel: str) -> bytes | None:
+        """A member's bytes (None when the zip has no such file), or an ``OSError``."""
+        import zipfile
+
+        info = self.members.get(rel)
+        if info is None:
+            return None
+        try:
+            with self._open() as archive, archive.open(info) as stream:
+                return stream.read(info.file_size + 1)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
+            raise OSError(errno.EINVAL, f"{rel} cannot be unpacked: {exc}", self.name) from None
+
+    def extract(self, rel: str, target: Path) -> None:
+        """Unpack a member to ``target`` in chunks (never whole in memory)."""
+        import shutil
+        import zipfile
+
+        try:
+            with self._open() as archive, archive.open(self.members[rel]) as stream, target.open("wb") as out:
+                shutil.copyfileobj(stream, out, 1 << 20)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, NotImplementedError) as exc:
+            raise OSError(errno.EINVAL, f"{rel} cannot be unpacked: {exc}", self.name) from None

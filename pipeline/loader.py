@@ -7,31 +7,36 @@ against the sha256 the descriptor gives before it is parsed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
+import re
 import urllib.parse
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from .errors import LoadError, not_valid
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
-from .files import read_regular, unzip_release, zip_members
+from .files import FIELD_SIZE_LIMIT, ReleaseZip, read_regular
 from .package import (
     DESCRIPTOR,
+    DuplicateKey,
     Package,
     Resource,
     check_keys,
     check_schema,
     descriptor_path,
+    parse_json,
     path_problem,
     resolve_inside,
 )
-from .schema import arrow_type, first_outside_utc_years, integers, to_arrow, to_pandas
+from .schema import arrow_type, expected, first_outside_utc_years, integers, to_arrow, to_pandas
 
 FORMATS = ("parquet", "csv", "json")
 #: How JSON releases write the numbers JSON has no token for (Table Schema's own words).
@@ -63,19 +68,20 @@ class _Release:
         self.remote: Remote | None = None
         self.root: Path | None = None
         self.path: Path | None = None
-        self.members: dict[str, bytes] | None = None
+        self.members: ReleaseZip | None = None
         if _is_url(text) and urllib.parse.urlsplit(text).path.lower().endswith(".zip"):
             # a release's zip by URL: fetched whole from its origin, then read as a local zip is
             name = Path(urllib.parse.unquote(urllib.parse.urlsplit(text).path)).name
             content = Remote(text, timeout).fetch(text)
             self.path = Path(name)
             try:
-                self.members = unzip_release(content, text)
+                self.members = ReleaseZip(content, text)
+                found = self.members.read(DESCRIPTOR)
             except OSError as exc:
                 raise LoadError(f"{text}: {exc.strerror or exc}") from None
-            if DESCRIPTOR not in self.members:
+            if found is None:
                 raise LoadError(f"{text}: the zip holds no {DESCRIPTOR}, so it is not a release")
-            raw = self.members[DESCRIPTOR]
+            raw = found
         elif _is_url(text):
             url = text if text.endswith(".json") else text.rstrip("/") + "/datapackage.json"
             self.remote = Remote(url, timeout)
@@ -88,20 +94,30 @@ class _Release:
             self.root = self.path.parent
             try:
                 if self.path.name != DESCRIPTOR and self.path.is_file():  # a release's zip
-                    self.members = zip_members(self.path)
-                    if DESCRIPTOR not in self.members:
+                    self.members = ReleaseZip(self.path)
+                    found = self.members.read(DESCRIPTOR)
+                    if found is None:
                         raise LoadError(f"{self.path}: the zip holds no {DESCRIPTOR}, so it is not a release")
-                    raw = self.members[DESCRIPTOR]
+                    raw = found
                 else:
                     raw = read_regular(self.path, MAX_DESCRIPTOR_BYTES)
             except OSError as exc:
                 raise LoadError(f"cannot read {self.path}: {exc.strerror or exc}") from None
+        where = self.remote.url if self.remote is not None else str(self.path)
+        if self.members is not None:
+            where = f"{text if _is_url(text) else self.path}: {DESCRIPTOR}"
         try:
-            self.descriptor = json.loads(raw)
+            self.descriptor = parse_json(raw)
+        except DuplicateKey as exc:
+            raise LoadError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+        except json.JSONDecodeError as exc:
+            raise LoadError(f"{where}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}") from None
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{where}: not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file") from None
         except ValueError as exc:
-            raise LoadError(f"the release descriptor is not valid JSON: {exc}") from None
+            raise LoadError(f"{where}: not valid JSON: {exc}") from None
         except RecursionError:
-            raise LoadError("the release descriptor is not usable JSON: nested too deeply to be read") from None
+            raise LoadError(f"{where}: not usable JSON: nested too deeply to be read") from None
         if not isinstance(self.descriptor, dict):
             raise LoadError("the release descriptor must be a JSON object")
 
@@ -118,7 +134,10 @@ class _Release:
         if self.remote is not None:
             return self.remote.fetch(self.remote.member(str(rel)), None, digest, size)
         if self.members is not None:
-            content = self.members.get(str(rel))
+            try:
+                content = self.members.read(str(rel))
+            except OSError as exc:
+                raise LoadError(f"cannot read {rel} in {self.members.name}: {exc.strerror or exc}") from None
             if content is None:
                 raise LoadError(f"{rel}: described in the release descriptor but not in {self.path.name}")
         else:
@@ -158,32 +177,87 @@ def _from_csv(content: bytes, fields: list[dict], missing: list[str], rel: str) 
         column = table.column(spec["name"]).combine_chunks()
         nulls = pa.array(spec.get("missingValues", missing), pa.string())
         column = pa.compute.if_else(pa.compute.is_in(column, nulls), pa.scalar(None, pa.string()), column)
-        out[spec["name"]] = to_arrow(column, spec)
+        out[spec["name"]] = _kept(column, to_arrow(column, spec), spec, rel)
     return out
 
 
-def _refuse_constant(token: str) -> None:
-    raise ValueError(f"{token} is not a JSON value")
+def _kept(raw: pa.Array, typed: pa.Array, spec: dict, rel: str) -> pa.Array:
+    """The typed column, once no cell present in the file was lost in typing it (a cell not
+    of its field's type becomes missing): a release holds none, so one is refused."""
+    lost = pc.and_(pc.is_valid(raw), pc.is_null(typed))
+    if pc.any(lost).as_py():
+        row = pc.index(lost, True).as_py()
+        raise LoadError(f"{rel}: row {row + 1}, field {spec['name']}: {raw[row].as_py()!r} is not {expected(spec)}")
+    return typed
+
+
+def _in_vocabulary(column: pa.Array, spec: dict, rel: str) -> None:
+    """A value outside its field's ``enum`` would load as missing: refused, with its row."""
+    enum = spec.get("constraints", {}).get("enum")
+    if not enum or not (pa.types.is_dictionary(column.type) or pa.types.is_string(column.type)):
+        return
+    text = column.cast(pa.string())
+    outside = pc.and_(pc.is_valid(text), pc.invert(pc.is_in(text, pa.array([str(v) for v in enum], pa.string()))))
+    if pc.any(outside).as_py():
+        row = pc.index(outside, True).as_py()
+        raise LoadError(
+            f"{rel}: row {row + 1}, field {spec['name']}: {text[row].as_py()!r} is not one of the field's values "
+            f"({', '.join(map(str, enum))})"
+        )
+
+
+#: The JSON values each type of field is written as (a number may be one of NUMBER_WORDS).
+JSON_KINDS: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "year": (int,),
+    "number": (int, float, str),
+    "boolean": (bool,),
+}
 
 
 def _from_json(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Array]:
-    records = json.loads(content, parse_constant=_refuse_constant)
+    try:
+        records = parse_json(content)
+    except json.JSONDecodeError as exc:
+        said = exc.msg if isinstance(exc, DuplicateKey) else f"not valid JSON: {exc.msg}"
+        raise LoadError(f"{rel}: line {exc.lineno}, column {exc.colno}: {said}") from None
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"{rel}: not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file") from None
+    except ValueError as exc:  # NaN or Infinity, which JSON does not have, or a number of too many digits
+        raise LoadError(f"{rel}: not usable JSON: {exc}") from None
+    except RecursionError:
+        raise LoadError(f"{rel}: not usable JSON: nested too deeply to be read") from None
     if not isinstance(records, list) or not all(isinstance(record, dict) for record in records):
         raise LoadError(f"{rel}: expected an array of records (JSON objects)")
     out = {}
     for spec in fields:
         values = [record.get(spec["name"]) for record in records]
+        _json_values_fit(values, spec, rel)
         target = arrow_type(spec)
-        if spec.get("type") in ("date", "datetime") or pa.types.is_dictionary(target):
-            out[spec["name"]] = to_arrow(pa.array(values, pa.string()), spec)
-        elif spec.get("type") == "number":
+        if spec.get("type") == "number":
             # NaN and infinities are written as the strings Table Schema gives them
             out[spec["name"]] = pa.array([NUMBER_WORDS.get(v, v) if isinstance(v, str) else v for v in values], target)
         elif spec.get("type") == "integer":  # of any size: int64, or decimals beyond 64 bits
-            out[spec["name"]] = integers(pa.array([None if v is None else str(v) for v in values], pa.string()))
+            text = pa.array([None if v is None else str(v) for v in values], pa.string())
+            out[spec["name"]] = _kept(text, integers(text), spec, rel)
+        elif pa.types.is_string(target) or pa.types.is_dictionary(target) or spec.get("type") in ("date", "datetime"):
+            text = pa.array(values, pa.string())
+            out[spec["name"]] = _kept(text, to_arrow(text, spec), spec, rel)
         else:
             out[spec["name"]] = pa.array(values, target)
     return out
+
+
+def _json_values_fit(values: list, spec: dict, rel: str) -> None:
+    """Each value is null or of the JSON kind its field is written as (text, unless said)."""
+    kinds = JSON_KINDS.get(spec.get("type", "string"), (str,))
+    for row, value in enumerate(values):
+        fits = value is None or (isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds))
+        if fits and isinstance(value, str) and spec.get("type") == "number":
+            fits = value in NUMBER_WORDS
+        if not fits:
+            shown = json.dumps(value, ensure_ascii=False)[:80]
+            raise LoadError(f"{rel}: row {row + 1}, field {spec['name']}: {shown} is not {expected(spec)}")
 
 
 def _from_parquet(content: bytes, fields: list[dict], rel: str) -> dict[str, pa.Array]:
@@ -253,10 +327,54 @@ def load(source: str | Path, format: str = "parquet", timeout: float = DEADLINE)
                 columns = _from_csv(content, fields, table["schema"].get("missingValues", [""]), rel)
             else:
                 columns = READERS[format](content, fields, rel)
+            for spec in fields:
+                _in_vocabulary(columns[spec["name"]], spec, rel)
             frames[name] = pd.DataFrame({spec["name"]: to_pandas(columns[spec["name"]], spec) for spec in fields})
-        except (pa.ArrowException, ValueError, RecursionError) as exc:
-            raise LoadError(f"{rel}: cannot be read as {format}: {exc}") from None
+        except (pa.ArrowException, ValueError, RecursionError):
+            raise LoadError(_fault(format, content, rel)) from None
     return frames
+
+
+def _fault(format: str, content: bytes, rel: str) -> str:
+    """Why a file whose checksum matched cannot be parsed, said where it is when the format
+    lets that be known (the parser's own words speak of its blocks and column numbers)."""
+    if format == "csv":
+        return _csv_fault(content, rel) or f"{rel}: cannot be read as CSV (comma-separated UTF-8, one header row)"
+    if format == "parquet":
+        return f"{rel}: not a Parquet file that can be read: it is damaged, cut short or not Parquet"
+    return f"{rel}: the records cannot be read as the schema's types"
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+
+
+def _csv_fault(content: bytes, rel: str) -> str | None:
+    """The first line of a CSV file that is not UTF-8, not closed or not as wide as its
+    header, with the cell (column) where that can be told; None when none is found."""
+    try:
+        content.decode("utf-8")
+        offset = None
+    except UnicodeDecodeError as exc:
+        offset = exc.start
+    text = content.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8 stays findable
+    csv.field_size_limit(FIELD_SIZE_LIMIT)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    width, start = None, 1
+    try:
+        for row in reader:
+            bad = next((column for column, cell in enumerate(row, 1) if _NOT_UTF8.search(cell)), None)
+            if bad is not None and offset is not None:
+                line = content.count(b"\n", 0, offset) + 1
+                byte = f"0x{content[offset]:02x}"
+                return f"{rel}: line {line}, column {bad}: a byte that is not UTF-8 ({byte}); expected UTF-8 text"
+            if width is None:
+                width = len(row)
+            elif len(row) != width and row:
+                return f"{rel}: line {start}: {len(row)} cells; expected {width}, as many as the header has"
+            start = reader.line_num + 1
+    except csv.Error:
+        return f"{rel}: line {start}: a quoted cell is not closed, or a quote inside it is not doubled (\"\")"
+    return None
 
 
 def _load_working_package(release: _Release, format: str) -> dict[str, pd.DataFrame]:

@@ -155,6 +155,61 @@ def _locate_key(text: str, key: str, after: int | None = None) -> int | None:
     return bisect.bisect_right(starts, match.start()) if match else after
 
 
+class DuplicateKey(json.JSONDecodeError):
+    """A key given twice in one JSON object: parsers keep one of the two silently, so which
+    value was meant cannot be known."""
+
+    def __init__(self, key: str, doc: str, pos: int) -> None:
+        super().__init__(f"the key {key!r} appears twice in one object; expected each key once", doc, pos)
+        self.key = key
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:]')
+
+
+def _duplicate_key(text: str) -> tuple[str, int] | None:
+    """The first key repeated within one object of a JSON text, with its offset: found only
+    once a parse has met one, by one pass over the strings and brackets."""
+    keys: list[set[str] | None] = []  # one entry per open object (its keys) or array (None)
+    string: re.Match[str] | None = None
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token == ":" and string is not None and keys and keys[-1] is not None:
+            key = json.loads(string.group())
+            if key in keys[-1]:
+                return key, string.start()
+            keys[-1].add(key)
+        elif token in "{[":
+            keys.append(set() if token == "{" else None)
+        elif token in "}]" and keys:
+            keys.pop()
+        string = match if token.startswith('"') else None
+    return None
+
+
+class _Repeated(Exception):
+    """Raised from inside the parser, which cannot say where it was."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Repeated
+    return out
+
+
+def parse_json(text: str | bytes) -> object:
+    """A JSON text parsed strictly: no NaN or Infinity (JSON has no such token) and no key
+    twice in one object (a ``DuplicateKey``, a ``json.JSONDecodeError`` that says where)."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, object_pairs_hook=_unique_keys)
+    except _Repeated:
+        doc = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        found = _duplicate_key(doc)
+        key, pos = found if found is not None else ("?", 0)
+        raise DuplicateKey(key, doc, pos) from None
+
+
 def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list[Problem]]:
     """Parse a JSON file, turning every failure into a problem with its line and column."""
     try:
@@ -170,9 +225,9 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
         msg = f"not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file"
         return None, "", [Problem(code, rel, line, None, None, None, msg)]
     try:
-        return json.loads(text, parse_constant=_refuse_constant), text, []
+        return parse_json(text), text, []
     except json.JSONDecodeError as exc:
-        msg = f"not valid JSON: {exc.msg}"
+        msg = exc.msg if isinstance(exc, DuplicateKey) else f"not valid JSON: {exc.msg}"
         return None, text, [Problem(code, rel, exc.lineno, exc.colno, None, None, msg)]
     except ValueError as exc:  # NaN or Infinity, which JSON does not have, or a huge number
         most = sys.get_int_max_str_digits()

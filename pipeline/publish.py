@@ -37,10 +37,18 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import ReleaseError, not_valid
-from .files import file_sha256, read_regular, zip_members
+from .files import ReleaseZip, file_sha256, read_regular
 from .fmt import plan
 from .history import differ_from_commit
-from .package import Package, descriptor_path, load_package, path_problem, resolve_inside
+from .package import (
+    DuplicateKey,
+    Package,
+    descriptor_path,
+    load_package,
+    parse_json,
+    path_problem,
+    resolve_inside,
+)
 from .schema import boolean_values
 from .tables import Table, release_tables
 from .text import escape_controls
@@ -507,19 +515,70 @@ def verify(source: str | Path) -> list[str]:
     if not path.is_file():
         return _verify_folder(path)
     try:
-        members = zip_members(path)
+        archive = ReleaseZip(path)
     except OSError as exc:
         raise ReleaseError(f"{path}: not a release folder, descriptor or zip: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory(prefix="guanxi-verify-") as tmp:
-        for name, content in members.items():
-            if path_problem(name) is None:
-                (Path(tmp) / name).write_bytes(content)
+        try:
+            # the descriptor and SHA256SUMS first: they say which members are the release's
+            for rel in (DESCRIPTOR, SUMS):
+                if rel in archive.members:
+                    archive.extract(rel, Path(tmp) / rel)
+            descriptor, sums = _read_listing(Path(tmp), f"{path}: ")
+            wanted = _listed_paths(descriptor, sums)
+            for rel in archive.members:
+                if rel in wanted and path_problem(rel) is None and not (Path(tmp) / rel).exists():
+                    archive.extract(rel, Path(tmp) / rel)
+        except OSError as exc:
+            raise ReleaseError(f"{path}: {exc.strerror or exc}") from None
         # each problem is one of a file inside the zip, named as such, never by the scratch folder
-        problems = _verify_folder(Path(tmp))
+        problems = _verify_folder(Path(tmp), shown=f"{path}: ")
+        problems += [
+            escape_controls(f"{rel}: in the zip but listed in neither {SUMS} nor {DESCRIPTOR} (not unpacked)")
+            for rel in sorted(archive.members)
+            if rel not in wanted and rel not in (DESCRIPTOR, SUMS)
+        ]
         return [f"{path.name}: {problem.replace(tmp + ': ', '').replace(tmp + '/', '')}" for problem in problems]
 
 
-def _verify_folder(directory: Path) -> list[str]:
+def _listed_paths(descriptor: object, sums: str) -> set[str]:
+    """Every path SHA256SUMS or the descriptor names: the files of the release."""
+    paths = {line.partition("  ")[2] for line in sums.splitlines()}
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    for resource in resources if isinstance(resources, list) else []:
+        if isinstance(resource, dict) and isinstance(resource.get("path"), str):
+            paths.add(resource["path"])
+    return paths
+
+
+def _read_listing(root: Path, shown: str) -> tuple[object, str]:
+    """The release descriptor, parsed, and SHA256SUMS, or a ``ReleaseError`` naming the file
+    (with the line and column of a JSON fault) when either cannot be read: nothing can be
+    checked without them. ``shown`` names the folder (or zip) in that message."""
+    rel = DESCRIPTOR
+    try:
+        descriptor = parse_json(read_regular(root / DESCRIPTOR, MAX_VERIFIED_TEXT).decode("utf-8"))
+        rel = SUMS
+        sums = read_regular(root / SUMS, MAX_VERIFIED_TEXT).decode("utf-8")
+    except DuplicateKey as exc:
+        raise ReleaseError(f"{shown}{rel}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ReleaseError(f"{shown}{rel}: {where}: not valid JSON: {exc.msg}") from None
+    except UnicodeDecodeError as exc:
+        raise ReleaseError(f"{shown}{rel}: not valid UTF-8 at byte {exc.start}; expected UTF-8 text") from None
+    except FileNotFoundError:
+        raise ReleaseError(f"{shown}{rel}: missing, so the release cannot be checked") from None
+    except OSError as exc:
+        raise ReleaseError(f"{shown}{rel}: cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # NaN or Infinity, or a number of too many digits
+        raise ReleaseError(f"{shown}{rel}: not usable JSON: {exc}") from None
+    except RecursionError:
+        raise ReleaseError(f"{shown}{rel}: not usable JSON: nested too deeply to be read") from None
+    return descriptor, sums
+
+
+def _verify_folder(directory: Path, shown: str | None = None) -> list[str]:
     """Every problem found checking a release folder against its descriptor, SHA256SUMS and zip.
 
     Every path is resolved inside the release folder (an absolute path, a ``..`` or a link
@@ -527,32 +586,37 @@ def _verify_folder(directory: Path) -> list[str]:
     file and zip member is hashed as it streams, a member no larger than the file it copies.
     """
     root = Path(directory)
-    try:
-        raw = read_regular(root / "datapackage.json", MAX_VERIFIED_TEXT)
-        descriptor = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
-        sums = read_regular(root / SUMS, MAX_VERIFIED_TEXT).decode("utf-8")
-    except (OSError, ValueError, RecursionError) as exc:
-        return [f"{root}: cannot read the release descriptor or {SUMS}: {getattr(exc, 'strerror', None) or exc}"]
+    descriptor, sums = _read_listing(root, f"{root}/" if shown is None else shown)
     resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
     version = descriptor.get("version") if isinstance(descriptor, dict) else None
     if not isinstance(resources, list) or not isinstance(version, str) or not SEMVER.match(version):
         return [f"{root}: the release descriptor must be an object with a MAJOR.MINOR.PATCH version and resources"]
     problems: list[str] = []
 
+    refused: set[str] = set()  # listed, but where no file of the release may be read
+    digests: dict[str, tuple[int, str] | None] = {}  # each file read once, its fault said once
+    unreadable: set[str] = set()
+
     def locate(rel: object, where: str) -> Path | None:
         file, why = resolve_inside(root, rel)
-        if file is None:
-            problems.append(escape_controls(f"{rel!r} in {where}: {why} (not read)").replace("package", "release"))
+        if file is None and str(rel) not in refused:  # said once, however many lists name it
+            refused.add(str(rel))
+            problems.append(escape_controls(f"{rel!r} in {where}: {str(why).replace('package', 'release')} (not read)"))
         return file
 
     def digest_of(rel: str, file: Path) -> tuple[int, str] | None:
-        try:
-            return file_sha256(file)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            problems.append(f"{rel}: cannot be read: {exc.strerror or exc}")
-            return None
+        """The size and sha256 of a file; None when it is missing or cannot be read (which
+        is said here, once, however many lists name the file)."""
+        if rel not in digests:
+            try:
+                digests[rel] = file_sha256(file)
+            except FileNotFoundError:
+                digests[rel] = None
+            except OSError as exc:
+                problems.append(escape_controls(f"{rel}: cannot be read: {exc.strerror or exc}"))
+                digests[rel] = None
+                unreadable.add(rel)
+        return digests[rel]
 
     listed: dict[str, str] = {}
     for number, line in enumerate(sums.splitlines(), start=1):
@@ -566,7 +630,8 @@ def _verify_folder(directory: Path) -> list[str]:
         listed[rel] = digest
         found = digest_of(rel, file)
         if found is None:
-            problems.append(escape_controls(f"{rel}: listed in {SUMS} but missing"))
+            if rel not in unreadable:
+                problems.append(escape_controls(f"{rel}: listed in {SUMS} but missing"))
         elif found[1] != digest:
             problems.append(escape_controls(f"{rel}: sha256 differs from {SUMS}"))
     described: set[str] = set()
@@ -581,21 +646,22 @@ def _verify_folder(directory: Path) -> list[str]:
         described.add(str(rel))
         found = digest_of(str(rel), file)
         if found is None:
-            problems.append(escape_controls(f"{rel}: described in datapackage.json but missing"))
+            if str(rel) not in unreadable:
+                problems.append(escape_controls(f"{rel}: described in datapackage.json but missing"))
             continue
         if found[0] != resource.get("bytes"):
             problems.append(escape_controls(f"{rel}: {found[0]} bytes, datapackage.json says {resource.get('bytes')}"))
         if f"sha256:{found[1]}" != resource.get("hash"):
             problems.append(escape_controls(f"{rel}: sha256 differs from datapackage.json"))
     archive = f"guanxi-{version}.zip"
-    known = set(listed) | described | {SUMS, "datapackage.json", archive}
+    known = set(listed) | described | refused | {SUMS, "datapackage.json", archive}
     for rel in _files_under(root):
         if rel not in known:
             unlisted = f"{rel}: in the release folder but listed in neither {SUMS} nor datapackage.json"
             problems.append(escape_controls(unlisted))
     if not (root / archive).exists():  # an unpacked zip, or the files saved without it
         return problems
-    return problems + _verify_archive(root, archive, version, listed, sums.encode("utf-8"))
+    return problems + _verify_archive(root, archive, version, listed, refused, sums.encode("utf-8"))
 
 
 def _refuse_collisions(resources: list[dict]) -> None:
@@ -626,8 +692,11 @@ def _files_under(root: Path) -> list[str]:
     return sorted(found)
 
 
-def _verify_archive(root: Path, archive: str, version: str, listed: dict[str, str], sums: bytes) -> list[str]:
-    """The zip holds exactly the listed files and SHA256SUMS, each the same as beside it."""
+def _verify_archive(
+    root: Path, archive: str, version: str, listed: dict[str, str], refused: set[str], sums: bytes
+) -> list[str]:
+    """The zip holds exactly the listed files and SHA256SUMS, each the same as beside it (a
+    file listed where none may be read, a link out of the release, is not compared)."""
     problems: list[str] = []
     expected = {**listed, SUMS: sha256(sums)}
     prefix = f"guanxi-{version}/"
@@ -640,6 +709,8 @@ def _verify_archive(root: Path, archive: str, version: str, listed: dict[str, st
                     continue
                 if path_problem(rel) is not None:
                     problems.append(escape_controls(f"{archive}: member {info.filename!r} lies outside {prefix}"))
+                elif rel in refused:
+                    continue
                 elif rel not in expected:
                     problems.append(escape_controls(f"{archive}: holds {rel}, which {SUMS} does not list"))
                 else:

@@ -37,7 +37,7 @@ LEXICAL: dict[str, str] = {
     "yearmonth": r"[0-9]{4}-(0[1-9]|1[0-2])",
 }
 FORMATS: dict[str, str] = {
-    "uri": r"https?://[^\s/?#]+[^\s]*",
+    "uri": r"(?i:https?)://[^\s/?#]+[^\s]*",  # a scheme's case is not significant
     "email": r"[^@\s]+@[^@\s]+\.[^@\s]+",
     "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
 }

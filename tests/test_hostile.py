@@ -186,6 +186,36 @@ def test_a_remote_release_loads_when_it_stays_in_its_origin(served: Path) -> Non
     assert set(frames) >= {"platforms", "sources"} and len(frames["platforms"]) > 0
 
 
+def test_a_url_whose_scheme_and_host_are_in_capitals_loads(served: Path) -> None:
+    with Server(served.parent) as server:
+        url = server.url.replace("http://", "HTTP://") + f"/{served.name}/"
+        frames = pipeline.load(url, format="csv", timeout=30)
+    assert len(frames["platforms"]) > 0
+
+
+@pytest.mark.parametrize("where", ["folder", "zip"])
+def test_a_key_given_twice_in_a_release_descriptor_is_a_load_error_where_it_is(served: Path, where: str) -> None:
+    import zipfile
+
+    descriptor = served / "datapackage.json"
+    text = descriptor.read_text(encoding="utf-8")
+    twice = text.replace('"version":', '"version": "9.9.9", "version":', 1)
+    second = twice.index('"version":', twice.index('"version":') + 1)  # the key met again is the one named
+    line, column = twice.count("\n", 0, second) + 1, second - twice.rfind("\n", 0, second)
+    descriptor.write_text(twice, encoding="utf-8")
+    source, shown = served, descriptor
+    if where == "zip":
+        source = served.parent / "release.zip"
+        with zipfile.ZipFile(source, "w") as archive:
+            archive.write(descriptor, f"{served.name}/datapackage.json")
+        shown = f"{source}: datapackage.json"
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(source)
+    assert str(refused.value) == (
+        f"{shown}: line {line}, column {column}: the key 'version' appears twice in one object; expected each key once"
+    )
+
+
 def test_a_remote_path_to_a_local_file_is_refused(served: Path, tmp_path: Path) -> None:
     secret = tmp_path / "secret.csv"
     secret.write_text("platform_id\nsecret\n", encoding="utf-8")
@@ -354,6 +384,98 @@ def test_a_server_silent_for_the_stall_allowance_is_given_up(served: Path, monke
 def test_other_schemes_are_refused(source: str) -> None:
     with pytest.raises(pipeline.LoadError, match="URLs are not loaded"):
         pipeline.load(source)
+
+
+# ------------------------------------------------------------------ files that match their checksums
+
+
+def republish(site: Path, name: str, content: bytes) -> None:
+    """Replace a file of the release, with its size and sha256 in the descriptor to match."""
+    resources = json.loads((site / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+    entry = next(r for r in resources if r["name"] == name)
+    (site / entry["path"]).write_bytes(content)
+    edit_entry(site, name, bytes=len(content), hash=f"sha256:{hashlib.sha256(content).hexdigest()}")
+
+
+def features_parquet(site: Path, feature: str) -> bytes:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(site / "features.parquet")
+    values = table.column("feature").cast(pa.string()).to_pylist()
+    column = pa.array([feature, *values[1:]], pa.string()).dictionary_encode()
+    sink = io.BytesIO()
+    pq.write_table(table.set_column(table.column_names.index("feature"), "feature", column), sink)
+    return sink.getvalue()
+
+
+def edited(rel: str, old: bytes, new: bytes) -> Callable[[Path], bytes]:
+    return lambda site: (site / rel).read_bytes().replace(old, new, 1)
+
+
+NOT_IN_VOCABULARY = "row {row}, field feature: 'NOT-A-FEATURE' is not one of the field's values"
+UNREADABLE = {
+    "csv-not-utf-8": (
+        "csv",
+        edited("features.csv", b"beta,", b"be\xfft,"),
+        "features.csv: line 3, column 1: a byte that is not UTF-8 (0xff); expected UTF-8 text",
+    ),
+    "csv-unclosed": (
+        "csv",
+        edited("features.csv", b"beta,", b'"beta,'),
+        "features.csv: line 3: a quoted cell is not closed, or a quote inside it is not doubled",
+    ),
+    "csv-ragged": (
+        "csv",
+        edited("features.csv", b"beta,", b"beta,x,"),
+        "features.csv: line 3: 5 cells; expected 4, as many as the header has",
+    ),
+    "csv-vocabulary": (
+        "csv",
+        edited("features.csv", b",messaging,", b",NOT-A-FEATURE,"),
+        "features.csv: " + NOT_IN_VOCABULARY.format(row=2),
+    ),
+    "json-vocabulary": (
+        "json",
+        edited("features.json", b'"messaging"', b'"NOT-A-FEATURE"'),
+        "features.json: " + NOT_IN_VOCABULARY.format(row=2),
+    ),
+    "parquet-vocabulary": (
+        "parquet",
+        lambda site: features_parquet(site, "NOT-A-FEATURE"),
+        "features.parquet: " + NOT_IN_VOCABULARY.format(row=1),
+    ),
+    "json-not-text": (
+        "json",
+        edited("features.json", b'"messaging"', b"5"),
+        "features.json: row 2, field feature: 5 is not text",
+    ),
+    "json-broken": ("json", lambda site: (site / "features.json").read_bytes()[:-5], "features.json: line "),
+    "parquet-cut": (
+        "parquet",
+        lambda site: (site / "features.parquet").read_bytes()[:-50],
+        "features.parquet: not a Parquet file that can be read: it is damaged, cut short or not Parquet",
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(UNREADABLE))
+def test_a_file_that_matches_its_checksum_but_cannot_be_read_is_said_where(served: Path, breakage: str) -> None:
+    format, content, message = UNREADABLE[breakage]
+    republish(served, "features" if format == "csv" else f"features-{format}", content(served))
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(served, format=format)
+    assert str(refused.value).startswith(message), refused.value
+
+
+def test_a_date_a_release_cannot_hold_is_refused_not_made_missing(served: Path) -> None:
+    content = (served / "sources.csv").read_bytes().replace(b",2026-11-26,", b",2026-13-26,", 1)
+    republish(served, "sources", content)
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(served, format="csv")
+    assert str(refused.value) == "sources.csv: row 1, field accessed: '2026-13-26' is not a date as YYYY-MM-DD"
 
 
 # ------------------------------------------------------------------ bounded reads
@@ -725,6 +847,85 @@ def test_docs_writes_nothing_through_a_link_out_of_the_package(package: Path, tm
     assert not (package.parent / "docs").exists() or (package.parent / "docs").is_symlink()
 
 
+# ------------------------------------------------------------------ sizes read
+
+
+def test_a_data_file_larger_than_is_read_is_refused_before_it_is_read(package: Path) -> None:
+    from pipeline.files import MAX_FILE_BYTES
+
+    features = package.parent / "data" / "features.csv"
+    with features.open("r+b") as stream:  # sparse: no disk, and no memory unless it is read
+        stream.truncate(MAX_FILE_BYTES + 1)
+    said = f"{MAX_FILE_BYTES + 1} bytes, more than the 1 GiB ({MAX_FILE_BYTES} bytes) a file may hold to be read"
+    with unchanged(package.parent):
+        checked = run_bounded(["validate", str(package), "--format", "json"], memory=2 << 30)
+        formatted = run_bounded(["fmt", "--check", str(package)], memory=2 << 30)
+    assert checked.returncode == 1, checked.stderr
+    [error] = json.loads(checked.stdout)["errors"]
+    assert (error["code"], error["path"]) == ("source-error", "data/features.csv")
+    assert error["message"] == f"cannot read the file: {said}"
+    assert formatted.returncode == 1 and "Traceback" not in formatted.stderr, formatted.stderr
+    assert f"data/features.csv: source-error: cannot read the file: {said}" in formatted.stdout
+
+
+def declared(archive: Path, sizes: dict[str, int], extra: dict[str, bytes] | None = None) -> None:
+    """Rewrite a zip so that its listing declares ``sizes`` for the members so named (the
+    bytes stay as they are: nothing can unpack them to that size) and holds ``extra``."""
+    import zipfile
+
+    if extra:
+        with zipfile.ZipFile(archive, "a") as zipped:
+            for name, content in extra.items():
+                zipped.writestr(f"{archive.stem}/{name}", content)
+    data = bytearray(archive.read_bytes())
+    start = data.index(b"PK\x01\x02")  # the central directory: 46 bytes, then the name
+    while data[start : start + 4] == b"PK\x01\x02":
+        length, more, comment = (int.from_bytes(data[start + at : start + at + 2], "little") for at in (28, 30, 32))
+        name = data[start + 46 : start + 46 + length].decode("utf-8").split("/", 1)[-1]
+        if name in sizes:
+            data[start + 24 : start + 28] = sizes[name].to_bytes(4, "little")
+        start += 46 + length + more + comment
+    archive.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("where", ["member", "total"])
+def test_a_zip_that_would_unpack_to_more_than_is_read_is_refused_from_its_listing(
+    release: Path, tmp_path: Path, where: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.files import MAX_FILE_BYTES
+
+    archive = tmp_path / next(release.glob("*.zip")).name
+    shutil.copy(next(release.glob("*.zip")), archive)
+    if where == "member":
+        declared(archive, {"features.csv": MAX_FILE_BYTES * 2 - 1})
+        said = f"{archive.stem}/features.csv unpacks to {MAX_FILE_BYTES * 2 - 1} bytes, more than the 1 GiB"
+    else:
+        names = ("features.csv", "features.json", "features.parquet", "metrics.csv", "metrics.json")
+        declared(archive, dict.fromkeys(names, MAX_FILE_BYTES - 1))
+        said = "its members unpack to "
+    with pytest.raises(pipeline.LoadError) as refused:
+        pipeline.load(archive)
+    assert str(refused.value).startswith(f"cannot read {archive}: {said}"), refused.value
+    result = CliRunner().invoke(app, ["verify", str(archive)])
+    assert result.exit_code == 2 and result.stderr.startswith(f"verify failed: {archive}: not a release folder"), result
+    assert said in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_a_member_no_list_names_is_never_unpacked(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    archive = tmp_path / next(release.glob("*.zip")).name
+    shutil.copy(next(release.glob("*.zip")), archive)
+    declared(archive, {"junk.bin": (1 << 30) - 1}, extra={"junk.bin": b"x" * 1000})  # it cannot be unpacked
+    assert verify(archive) == [
+        f"{archive.name}: junk.bin: in the zip but listed in neither SHA256SUMS nor datapackage.json (not unpacked)"
+    ]
+    assert len(pipeline.load(archive, format="csv")["features"]) > 0
+
+
 # ------------------------------------------------------------------ verify stays inside the release
 
 
@@ -792,7 +993,57 @@ def test_verify_streams_a_zip_member_that_unpacks_to_far_more_than_its_file(rele
     assert "platforms.csv differs from the file beside it" in result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}', "NaN"])
+def test_a_link_out_of_the_release_is_one_problem_in_verify(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    secret = tmp_path / "secret.csv"
+    secret.write_text("never read\n", encoding="utf-8")
+    (copy / "platforms.csv").unlink()
+    (copy / "platforms.csv").symlink_to(secret)
+    assert verify(copy) == ["'platforms.csv' in SHA256SUMS: path 'platforms.csv' leads outside the release (not read)"]
+
+
+def test_a_named_pipe_in_a_release_is_one_problem_in_verify(release: Path, tmp_path: Path) -> None:
+    from pipeline.publish import verify
+
+    copy = copy_of(release, tmp_path)
+    (copy / "platforms.csv").unlink()
+    os.mkfifo(copy / "platforms.csv")
+    assert verify(copy) == ["platforms.csv: cannot be read: a named pipe, not a regular file"]
+
+
+UNUSABLE_LISTINGS = {
+    "not-json": ("datapackage.json", '{"version": "1.0.0",\n  x}', "datapackage.json: line 2, column 3: not valid"),
+    "twice": (
+        "datapackage.json",
+        '{"version": "1.0.0",\n  "version": "9.9.9", "resources": []}',
+        "datapackage.json: line 2, column 3: the key 'version' appears twice in one object",
+    ),
+    "nan": ("datapackage.json", "NaN", "datapackage.json: not usable JSON: NaN is not a JSON value"),
+    "deep": ("datapackage.json", "[" * 100_000 + "]" * 100_000, "datapackage.json: not usable JSON: nested too deeply"),
+    "sums-not-utf-8": ("SHA256SUMS", "\udcff", "SHA256SUMS: not valid UTF-8 at byte 0"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(UNUSABLE_LISTINGS))
+def test_verify_of_a_release_whose_listing_cannot_be_read_names_the_file_and_exits_2(
+    release: Path, tmp_path: Path, breakage: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    rel, content, message = UNUSABLE_LISTINGS[breakage]
+    copy = copy_of(release, tmp_path)
+    (copy / rel).write_bytes(content.encode("utf-8", "surrogateescape"))
+    result = CliRunner().invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit), result.exception
+    assert result.stdout == "" and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"verify failed: {copy}/{message}"), result.stderr
+
+
+@pytest.mark.parametrize("descriptor", ["[]", '{"version": "1.0.0", "resources": [5, {"path": 7}]}'])
 def test_verify_reports_a_malformed_descriptor(release: Path, tmp_path: Path, descriptor: str) -> None:
     from pipeline.publish import verify
 
@@ -1077,8 +1328,8 @@ def test_a_release_csv_without_its_schema_inline_is_a_load_error(served: Path, s
         pipeline.load(served, format="parquet")
 
 
-@pytest.mark.parametrize("descriptor", ["[]", DEEP, '{"resources": [{"path": "x\\u0000.csv"}]}'])
-def test_verify_of_a_descriptor_that_is_a_list_deep_or_holds_a_nul_is_one_line_and_exit_1(
+@pytest.mark.parametrize("descriptor", ["[]", '{"resources": [{"path": "x\\u0000.csv"}]}'])
+def test_verify_of_a_descriptor_that_is_a_list_or_holds_a_nul_is_one_line_and_exit_1(
     release: Path, tmp_path: Path, descriptor: str
 ) -> None:
     from typer.testing import CliRunner

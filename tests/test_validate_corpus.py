@@ -573,3 +573,31 @@ def test_validations_in_two_threads_restore_the_switch_interval_and_the_collecto
         assert all(r.valid for r in reports) and sys.getswitchinterval() == before
         assert gc.isenabled() is enabled
     gc.enable()
+
+
+@pytest.mark.parametrize("url", ["HTTPS://EXAMPLE.ORG/one", "Http://example.org/one"])
+def test_a_url_scheme_in_capitals_is_an_http_url(package: Path, url: str) -> None:
+    import pipeline
+
+    replace(S, "https://example.org/one", url)(package.parent)
+    assert validate(package).problems == []
+    assert url in set(pipeline.load(package, format="csv")["sources"]["url"])
+
+
+def test_a_key_given_twice_in_the_descriptor_or_a_schema_is_refused_where_it_is(package: Path) -> None:
+    root = package.parent
+    descriptor = (root / "datapackage.json").read_text(encoding="utf-8")
+    line = descriptor[: descriptor.index('"version":')].count("\n") + 1
+    twice = descriptor.replace('"version":', '"version": "9.9.9", "version":', 1)
+    (root / "datapackage.json").write_text(twice, encoding="utf-8")
+    schema = (root / "schemas" / "features.json").read_text(encoding="utf-8")
+    twice = schema.replace('"type": "string",', '"type": "integer", "type": "string",', 1)
+    (root / "schemas" / "features.json").write_text(twice, encoding="utf-8")
+    [problem] = validate(package).problems
+    assert (problem.code, problem.path, problem.line) == ("package-error", "datapackage.json", line)
+    assert problem.message == "the key 'version' appears twice in one object; expected each key once"
+    (root / "datapackage.json").write_text(descriptor, encoding="utf-8")
+    [problem] = validate(package).problems
+    where = (problem.code, problem.path, problem.line, problem.column)
+    assert where == ("schema-error", "schemas/features.json", 6, 26)
+    assert problem.message == "the key 'type' appears twice in one object; expected each key once"
