@@ -55,10 +55,13 @@ CODES: dict[str, str] = {
     "event-before-launch": "An event or figure is dated before its platform launched or its organisation was founded.",
     "event-subject": "An event names neither a platform nor an organisation.",
     "listing-detail": "A listing or delisting lacks its exchange, or another kind of event has an exchange or ticker.",
-    "event-after-closure": "A platform is seen in service or blocked after the date it closed.",
+    "event-after-closure": "A platform is seen in service, blocked or given a new release after the date it closed.",
     "status-unsourced": "A platform's known status lacks its source or the date it holds for.",
     "name-source-unused": "A platform cites a source for its Chinese name but has neither a Chinese name nor a pinyin.",
-    "preferred-claims": "Sources disagree on an event or figure but not exactly one claim is marked preferred.",
+    "preferred-claims": (
+        "Sources disagree on an event or figure but not exactly one claim is marked preferred, "
+        "or, for a kind of event that recurs, the claims marked preferred and not preferred do not pair up."
+    ),
     "future-date": "A date lies after the day the source was read or after the status was checked.",
     "self-reference": "A row names itself as its own parent or counterparty.",
     "uncited-source": "A source is cited by no fact in the package.",

@@ -131,7 +131,11 @@ def _is(df: pd.DataFrame, column: str, values: list[str]) -> np.ndarray:
 
 ENDED = ["shut-down", "replaced"]
 BEGUN = ["launched", "founded", "localized"]
+#: The events that happen to a platform or an organisation once; every other kind may recur
+#: (a platform is regulated, sued or given a new release many times).
 ONCE = ["founded", "launched", "localized", "shut-down", "replaced"]
+#: The events that show a platform open to users: none can come before its launch or after its closure.
+ALIVE = ["blocked", "in-service", "released"]
 
 
 @dataclass(frozen=True)
@@ -417,12 +421,13 @@ def _listing_detail(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "events",
     "event-before-launch",
     "date",
-    "the platform is renamed, blocked, seen running, replaced or shut down before it launched; expected a later date",
+    "the platform is renamed, blocked, seen running, given a new release, replaced or shut down before it launched; "
+    "expected a later date",
     needs="events.platform_id events.event events.date platforms.platform_id platforms.launched",
 )
 def _event_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     launched = frames.looked_up_days("events", "platform_id", "platforms", "platform_id", "launched")
-    late = _is(df, "event", ["renamed", "blocked", "in-service", *ENDED])
+    late = _is(df, "event", ["renamed", *ALIVE, *ENDED])
     return _passing(df, late & (frames.days("events", "date", last=True) < launched))
 
 
@@ -430,12 +435,13 @@ def _event_after_launch(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "events",
     "event-after-closure",
     "date",
-    "the platform is seen in service or blocked after it closed; expected a date on or before the closure",
+    "the platform is seen in service, blocked or given a new release after it closed; "
+    "expected a date on or before the closure",
     needs="events.platform_id events.event events.date platforms.platform_id platforms.closed",
 )
 def _event_before_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     closed = frames.looked_up_days("events", "platform_id", "platforms", "platform_id", "closed", last=True)
-    alive = _is(df, "event", ["blocked", "in-service"])
+    alive = _is(df, "event", ALIVE)
     return _passing(df, alive & (frames.days("events", "date") > closed))
 
 
@@ -443,12 +449,17 @@ def _event_before_closure(df: pd.DataFrame, frames: Frames) -> pd.Series:
     "events",
     "event-before-launch",
     "date",
-    "the organization is listed, acquired, merged or renamed before it was founded; expected a later date",
+    "the organization is listed, acquired, merged, renamed, files for a listing or buys a company before it was "
+    "founded; expected a later date",
     needs="events.organization_id events.event events.date organizations.organization_id organizations.founded",
 )
 def _event_after_founding(df: pd.DataFrame, frames: Frames) -> pd.Series:
     founded = frames.looked_up_days("events", "organization_id", "organizations", "organization_id", "founded")
-    late = _is(df, "event", ["listed", "delisted", "acquired", "merged", "renamed", "taken-private", "spun-off"])
+    late = _is(
+        df,
+        "event",
+        ["listed", "delisted", "acquired", "merged", "renamed", "taken-private", "spun-off", "filed", "bought"],
+    )
     return _passing(df, late & (frames.days("events", "date", last=True) < founded))
 
 
@@ -489,6 +500,15 @@ def _preferred(
     return pd.Series(ok, index=df.index)
 
 
+def _subject_and_kind(df: pd.DataFrame, frames: Frames) -> np.ndarray:
+    """A number for each (subject, kind of event) pair. The subject of an event is its platform
+    when it names one, else its organization."""
+    platform, organization = frames.codes("events", "platform_id"), frames.codes("events", "organization_id")
+    named = df["platform_id"].notna().to_numpy(bool)
+    subject = np.where(named, platform, platform.max(initial=0) + 1 + organization)
+    return combined_codes([subject, frames.codes("events", "event")])
+
+
 @rule(
     "events",
     "preferred-claims",
@@ -497,19 +517,40 @@ def _preferred(
     needs="events.platform_id events.organization_id events.event events.date events.preferred",
 )
 def _event_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
-    # The subject of an event is its platform when it names one, else its organization.
-    platform, organization = frames.codes("events", "platform_id"), frames.codes("events", "organization_id")
-    named = df["platform_id"].notna().to_numpy(bool)
-    subject = np.where(named, platform, platform.max(initial=0) + 1 + organization)
-    group = combined_codes([subject, frames.codes("events", "event")])
+    # An event that happens once has one date: every claim of it is a rival of the others.
+    once = _is(df, "event", ONCE)
+    group = _subject_and_kind(df, frames)
 
     def disagree(sub: pd.DataFrame, rows: np.ndarray, group: np.ndarray) -> np.ndarray:
         # Two dates disagree when no day lies in both: "2014" and "2014-02-25" agree.
         start = pd.Series(frames.days("events", "date")[rows]).groupby(group).transform("max").to_numpy()
         end = pd.Series(frames.days("events", "date", last=True)[rows]).groupby(group).transform("min").to_numpy()
-        return (start > end) & _is(sub, "event", ONCE)
+        return start > end
 
-    return _preferred(df, group, disagree, ["event"])
+    return _preferred(df, group, disagree, []) | ~once
+
+
+@rule(
+    "events",
+    "preferred-claims",
+    "preferred",
+    "a claim of this kind of event is set aside (false) with none followed (true), or more are followed than set "
+    "aside; expected each claim marked true to have a rival marked false",
+    needs="events.platform_id events.organization_id events.event events.preferred",
+)
+def _recurring_preferred(df: pd.DataFrame, frames: Frames) -> pd.Series:
+    # A kind of event that recurs (regulated, listed, funded...) may have several disputed
+    # occurrences for one subject, each with one claim followed and its rivals set aside, and
+    # undisputed ones left unmarked: which claims are rivals only their marks say.
+    ok = np.ones(len(df), bool)
+    rows = np.flatnonzero(df["preferred"].notna().to_numpy(bool) & ~_is(df, "event", ONCE))
+    if len(rows):
+        group = _subject_and_kind(df, frames)[rows]
+        followed = df["preferred"].iloc[rows].fillna(False).to_numpy(bool)
+        true = np.bincount(group, weights=followed)[group]
+        false = np.bincount(group, weights=~followed)[group]
+        ok[rows] = (true >= 1) & (false >= true)
+    return pd.Series(ok, index=df.index)
 
 
 @rule(
