@@ -295,17 +295,17 @@ def _unzipped(archive: Path):
     """A release's zip unpacked into a temporary folder; problems name the zip, not the folder."""
     import tempfile
 
-    from .files import zip_members
+    from .files import ReleaseZip
     from .package import path_problem
 
-    try:
-        members = zip_members(archive)
-    except OSError as exc:
-        raise DiffError(f"{archive}: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory(prefix="guanxi-diff-") as tmp:
-        for name, content in members.items():
-            if path_problem(name) is None:
-                (Path(tmp) / name).write_bytes(content)
+        try:
+            release = ReleaseZip(archive)
+            for name in release.members:
+                if path_problem(name) is None:
+                    release.extract(name, Path(tmp) / name)
+        except OSError as exc:
+            raise DiffError(f"{archive}: {exc.strerror or exc}") from None
         try:
             yield Path(tmp)
         except DiffError as error:
