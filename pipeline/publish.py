@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import fcntl
 import hashlib
 import io
@@ -517,6 +518,8 @@ def verify(source: str | Path) -> list[str]:
     try:
         archive = ReleaseZip(path)
     except OSError as exc:
+        if exc.errno == errno.EFBIG:  # a zip, but one that would unpack to more than is read
+            raise ReleaseError(f"{path}: {exc.strerror}") from None
         raise ReleaseError(f"{path}: not a release folder, descriptor or zip: {exc.strerror or exc}") from None
     with tempfile.TemporaryDirectory(prefix="guanxi-verify-") as tmp:
         try:

@@ -910,8 +910,8 @@ def test_a_zip_that_would_unpack_to_more_than_is_read_is_refused_from_its_listin
         pipeline.load(archive)
     assert str(refused.value).startswith(f"cannot read {archive}: {said}"), refused.value
     result = CliRunner().invoke(app, ["verify", str(archive)])
-    assert result.exit_code == 2 and result.stderr.startswith(f"verify failed: {archive}: not a release folder"), result
-    assert said in result.stderr and result.stderr.count("\n") == 1
+    assert result.exit_code == 2 and result.stderr.startswith(f"verify failed: {archive}: {said}"), result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 def test_a_member_no_list_names_is_never_unpacked(release: Path, tmp_path: Path) -> None:
