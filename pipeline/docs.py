@@ -33,6 +33,7 @@ COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
 LANGUAGES = {
     "en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese",
     "es": "Spanish", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "vi": "Vietnamese", "nl": "Dutch",
+    "id": "Indonesian",
 }
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 # What the coverage counts as a weak citation: a source whose text is not its publisher's
