@@ -9,13 +9,14 @@ published table, so types, vocabularies and descriptions are never written twice
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
+from .errors import PackageError
+from .package import read_json
 from .schema import to_arrow
 from .tables import Table, arrow_table
 
@@ -123,7 +124,12 @@ def derived_schemas(root: Path, published: dict[str, list[dict]]) -> list[tuple[
     for name, (needs, _) in DERIVED.items():
         file = root / DERIVED_DIR / f"{name}.json"
         if file.is_file() and all(n in published for n in needs):
-            raw = json.loads(file.read_text(encoding="utf-8"))
+            raw, _, problems = read_json(file, f"{DERIVED_DIR}/{name}.json", "schema-error")
+            if problems:  # read as every schema is: strict UTF-8 JSON, each key once
+                first = problems[0]
+                raise PackageError(f"{first.place}: {first.message}")
+            if not isinstance(raw, dict):
+                raise PackageError(f"{DERIVED_DIR}/{name}.json: a derived table's schema must be a JSON object")
             out.append((name, raw, resolve_schema(raw, published)))
     return out
 

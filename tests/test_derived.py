@@ -110,3 +110,20 @@ def test_the_real_latest_figures_have_one_row_per_platform_and_measure(released:
     assert (joined["value"] == joined["value_m"]).all() and joined["preferred"].all()
     summary = frames["platform_summary"]
     assert list(summary["platform_id"]) == list(frames["platforms"]["platform_id"])
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (b"{\xff", "schemas/derived/latest_figures.json:1: not valid UTF-8 at byte 1"),
+        (b'{"title": "a",\n "title": "b"}', "schemas/derived/latest_figures.json:2:2: the key 'title' appears twice"),
+        (b"[]", "schemas/derived/latest_figures.json: a derived table's schema must be a JSON object"),
+    ],
+)
+def test_a_derived_schema_that_cannot_be_read_is_one_line_not_a_crash(package: Path, content: bytes, said: str) -> None:
+    from pipeline.derived import derived_schemas
+
+    (package.parent / "schemas" / "derived" / "latest_figures.json").write_bytes(content)
+    with pytest.raises(pipeline.PackageError) as refused:
+        derived_schemas(package.parent, {name: [] for name in ("metrics", "platforms", "organizations")})
+    assert str(refused.value).startswith(said), refused.value
