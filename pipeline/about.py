@@ -60,20 +60,33 @@ def citation_text(descriptor: dict) -> str:
     return f"{authors}. *{title}* (version {version}) [Data set]. A Data Package with the source of every fact."
 
 
-def between(text: str, markers: tuple[str, str], body: str) -> str:
-    """``text`` with what stands between the two markers replaced by ``body``; unchanged when
-    a marker is missing (a README without that generated block)."""
+class MarkerError(ValueError):
+    """A generated block's marker is missing or out of place: the block cannot be refreshed."""
+
+
+def between(text: str, markers: tuple[str, str], body: str, name: str | None = None) -> str:
+    """``text`` with what stands between the two markers replaced by ``body``. Given the file's
+    ``name``, the block is required: a missing marker, or an end before its start, is a
+    ``MarkerError`` naming the file and the marker. Without it, a text with neither marker
+    has no such block and is returned unchanged; one marker alone is still refused, since
+    refreshing around it would keep stale text or swallow the rest of the file."""
     start, end = markers
-    if start not in text or end not in text:
+    where = text.find(start)
+    stop = text.find(end, where + len(start)) if where >= 0 else -1
+    if where >= 0 and stop >= 0:
+        return f"{text[:where]}{start}\n{body}\n{text[stop:]}"
+    if name is None and start not in text and end not in text:
         return text
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    return f"{head}{start}\n{body}\n{end}{tail}"
+    label = name or "the file"
+    if where < 0:
+        raise MarkerError(f"{label}: no {start} line; expected one where the generated block starts, above {end}")
+    raise MarkerError(f"{label}: no {end} line after {start}; expected one where the generated block ends")
 
 
-def readme_with_citation(readme: str, descriptor: dict) -> str:
-    """The repository README with its citation block (between the cite markers) refreshed."""
-    return between(readme, CITE_MARKERS, f"> {citation_text(descriptor)}")
+def readme_with_citation(readme: str, descriptor: dict, name: str | None = None) -> str:
+    """The repository README with its citation block (between the cite markers) refreshed;
+    given the file's ``name``, the block is required (see ``between``)."""
+    return between(readme, CITE_MARKERS, f"> {citation_text(descriptor)}", name)
 
 
 def release_readme(descriptor: dict) -> str:

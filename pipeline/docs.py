@@ -18,10 +18,11 @@ import io
 import re
 from pathlib import Path
 
-from .about import between
+from .about import MarkerError, between
 from .errors import DocsError, not_valid
 from .files import inside, read_regular, regular_or_absent, write_atomic
-from .package import Package, load_package
+from .package import Package, descriptor_path, load_package
+from .text import NotUTF8, utf8
 
 DICTIONARY_PATH = Path("docs/data-dictionary.md")
 TIMELINE_PATH = Path("docs/timeline.png")
@@ -30,10 +31,16 @@ MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
 CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
 PROPERTY_MARKERS = ("<!-- properties:start -->", "<!-- properties:end -->")
 COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
+# The name the coverage line gives each language, by the primary subtag of its BCP 47 tag
+# (``zh-Hant`` counts as Chinese). A tag not named here stops the release docs, which
+# name it, rather than print a bare code in the README.
 LANGUAGES = {
-    "en": "English", "zh": "Chinese", "fr": "French", "de": "German", "ko": "Korean", "ja": "Japanese",
-    "es": "Spanish", "it": "Italian", "pt": "Portuguese", "ru": "Russian", "vi": "Vietnamese", "nl": "Dutch",
-    "id": "Indonesian",
+    "ar": "Arabic", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
+    "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi",
+    "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "mn": "Mongolian",
+    "ms": "Malay", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
+    "ru": "Russian", "sv": "Swedish", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian",
+    "vi": "Vietnamese", "yue": "Cantonese", "zh": "Chinese",
 }
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 # What the coverage counts as a weak citation: a source whose text is not its publisher's
@@ -266,8 +273,7 @@ def coverage_summary(package: Package) -> str:
     frames = load_package_frames(package)
     platforms, metrics = frames["platforms"], frames["metrics"]
     observed = metrics["platform_id"].value_counts()
-    languages = frames["sources"]["language"].value_counts()
-    spoken = ", ".join(f"{n} in {LANGUAGES.get(code, 'the language tagged ' + code)}" for code, n in languages.items())
+    spoken = ", ".join(f"{n} in {name}" for name, n in language_counts(package, frames["sources"]["language"]))
     without = sorted(platforms.loc[~platforms["platform_id"].isin(observed.index), "name_en"])
     checked = platforms["status_as_of"].dropna().max()
     lines = [
@@ -278,6 +284,24 @@ def coverage_summary(package: Package) -> str:
         citation_summary(package, frames),
     ]
     return "\n".join(lines)
+
+
+def language_counts(package: Package, tags) -> list[tuple[str, int]]:
+    """How many sources are in each language, most first, each by its name in ``LANGUAGES``;
+    a ``DocsError`` for a tag it does not name (a new language: give it its name there)."""
+    from collections import Counter
+
+    counts: Counter[str] = Counter()
+    for tag in tags.dropna().astype(str):
+        primary = tag.split("-", 1)[0].lower()
+        if primary not in LANGUAGES:
+            file = package.resource("sources").path if "sources" in {r.name for r in package.resources} else "sources"
+            raise DocsError(
+                f"{file}: language {tag!r} has no name for the README's coverage line; "
+                f"expected one of the languages named in pipeline/docs.py (LANGUAGES): add its name there"
+            )
+        counts[LANGUAGES[primary]] += 1
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 def citations(package: Package, frames: dict) -> list[str]:
@@ -306,12 +330,13 @@ def citation_summary(package: Package, frames: dict) -> str:
     )
 
 
-def readme_with_resources(readme: str, package: Package) -> str:
+def readme_with_resources(readme: str, package: Package, name: str | None = None) -> str:
     """The README with its generated parts (the resource table, the coverage counts) refreshed,
     and its examples pointed at this release's files (``dist/X.Y.Z/``, the served
-    ``guanxi/X.Y.Z/``), which is what ``make release`` builds."""
-    readme = between(readme, MARKERS, resources_table(package))
-    readme = between(readme, COVERAGE_MARKERS, coverage_summary(package))
+    ``guanxi/X.Y.Z/``), which is what ``make release`` builds. Given the file's ``name``,
+    both blocks are required (a missing marker is a ``MarkerError``)."""
+    readme = between(readme, MARKERS, resources_table(package), name)
+    readme = between(readme, COVERAGE_MARKERS, coverage_summary(package), name)
     version = package.descriptor.get("version")
     if isinstance(version, str) and SEMVER.match(version):
         readme = RELEASE_PATH.sub(lambda found: found.group(1) + version, readme)
@@ -327,26 +352,28 @@ def codes_table() -> str:
     return "\n".join(lines)
 
 
-def contributing_with_codes(text: str) -> str:
-    """CONTRIBUTING.md with its generated tables (error codes, descriptor properties) refreshed."""
+def contributing_with_codes(text: str, name: str | None = None) -> str:
+    """CONTRIBUTING.md with its generated tables (error codes, descriptor properties) refreshed;
+    given the file's ``name``, both are required (a missing marker is a ``MarkerError``)."""
     from .properties import properties_table
 
-    return between(between(text, CODE_MARKERS, codes_table()), PROPERTY_MARKERS, properties_table())
+    return between(between(text, CODE_MARKERS, codes_table(), name), PROPERTY_MARKERS, properties_table(), name)
 
 
-def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
-    """Write the docs generated from the schemas (the data dictionary, the codes table in
-    CONTRIBUTING.md) and, with ``release``, those that describe the data as it is released
-    (the README's counts and coverage, the timeline); return the paths of the files written:
-    a file that already holds what it would is left untouched.
-
-    Everything is made before anything is written, and each file is replaced whole; a file
-    that is a link out of the package, or is not a regular file, is refused.
-    """
+def generated_docs(
+    descriptor: str | Path = "datapackage.json", *, release: bool = False, metadata: dict | None = None
+) -> dict[Path, bytes]:
+    """Every file ``build_docs`` writes, by path, with what it would hold; nothing is written.
+    With ``metadata``, the package is described by that descriptor instead of the one on
+    disk (the version ``make bump`` is about to write). A file that is a link out of the
+    package or not a regular file, a README or CONTRIBUTING that is not UTF-8, and a
+    generated block without its two markers are refused, each naming its file."""
     path = Path(descriptor)
     package, problems = load_package(path)
     if package is None:
         raise DocsError(not_valid(problems), problems)
+    if metadata is not None:
+        package.descriptor = metadata
     lacking = [name for name in TIMELINE_RESOURCES if name not in {r.name for r in package.resources}]
     if release and lacking:
         drawn = ", ".join(TIMELINE_RESOURCES)
@@ -355,19 +382,37 @@ def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = F
     try:
         for rel in (DICTIONARY_PATH, README_PATH, CONTRIBUTING_PATH, TIMELINE_PATH):
             regular_or_absent(inside(root, root / rel))  # refused before anything is drawn
-        contents = {DICTIONARY_PATH: dictionary_markdown(package).encode("utf-8")}
-        updates = [(CONTRIBUTING_PATH, contributing_with_codes)]
+        contents = {root / DICTIONARY_PATH: dictionary_markdown(package).encode("utf-8")}
+        updates = [(CONTRIBUTING_PATH, lambda text: contributing_with_codes(text, str(CONTRIBUTING_PATH)))]
         if release:
-            updates.append((README_PATH, lambda text: readme_with_resources(text, package)))
+            updates.append((README_PATH, lambda text: readme_with_resources(text, package, str(README_PATH))))
         for rel, update in updates:
             file = inside(root, root / rel)
             if regular_or_absent(file):
-                contents[rel] = update(read_regular(file).decode("utf-8")).encode("utf-8")
+                contents[root / rel] = update(utf8(read_regular(file), rel)).encode("utf-8")
         if release:
-            contents[TIMELINE_PATH] = timeline_png(package)
+            contents[root / TIMELINE_PATH] = timeline_png(package)
+    except OSError as exc:
+        raise DocsError(f"cannot write the docs: {exc.filename}: {exc.strerror or exc}") from None
+    except (NotUTF8, MarkerError) as exc:
+        raise DocsError(str(exc)) from None
+    return contents
+
+
+def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = False) -> list[Path]:
+    """Write the docs generated from the schemas (the data dictionary, the codes table in
+    CONTRIBUTING.md) and, with ``release``, those that describe the data as it is released
+    (the README's counts and coverage, the timeline); return the paths of the files written:
+    a file that already holds what it would is left untouched.
+
+    Everything is made before anything is written (``generated_docs``), and each file is
+    replaced whole.
+    """
+    contents = generated_docs(descriptor, release=release)
+    root = descriptor_path(descriptor).parent
+    try:
         written = []
-        for rel, content in contents.items():
-            target = root / rel
+        for target, content in contents.items():
             if target.is_file() and read_regular(target) == content:
                 continue  # already what it would be: left untouched, and not reported
             inside(root, target.parent).mkdir(parents=True, exist_ok=True)
@@ -375,8 +420,6 @@ def build_docs(descriptor: str | Path = "datapackage.json", *, release: bool = F
             written.append(target)
     except OSError as exc:
         raise DocsError(f"cannot write the docs: {exc.filename}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise DocsError(f"cannot read the README or CONTRIBUTING as UTF-8: {exc}") from None
     return written
 
 
@@ -406,11 +449,17 @@ def release_docs_problems(root: str | Path, tag: str) -> list[str]:
 
 def _describes(root: Path, package: Package, name: str) -> list[str]:
     problems = []
-    readme = (root / README_PATH).read_text(encoding="utf-8")
-    if readme_with_resources(readme, package) != readme:
-        problems.append(
-            f"{README_PATH}: the resource table, the coverage figures or the examples' release paths differ from {name}"
-        )
+    try:
+        readme = utf8(read_regular(root / README_PATH), README_PATH)
+        stale = readme_with_resources(readme, package, str(README_PATH)) != readme
+    except (OSError, NotUTF8, MarkerError, DocsError) as exc:
+        problems.append(str(exc) if not isinstance(exc, OSError) else f"{README_PATH}: {exc.strerror or exc}")
+    else:
+        if stale:
+            problems.append(
+                f"{README_PATH}: the resource table, the coverage figures or the examples' release paths differ "
+                f"from {name}"
+            )
     if png_digest(root / TIMELINE_PATH) != data_digest(package):
         problems.append(f"{TIMELINE_PATH}: the picture was not drawn from {name}'s data")
     return problems

@@ -38,3 +38,20 @@ def shown(value: str, limit: int = SHOWN_LENGTH) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}… ({len(value)} characters in all)"
+
+
+class NotUTF8(ValueError):
+    """A text file (a changelog, a README) holds bytes that are not UTF-8."""
+
+
+def utf8(data: bytes, name: object) -> str:
+    """``data`` decoded as UTF-8; otherwise a ``NotUTF8`` naming ``name``, the line and column
+    of the first byte that is not, and that byte, so that an editor can go straight to it."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[start : exc.start].decode("utf-8", "replace")) + 1
+        bad = data[exc.start : exc.end].hex(" ")
+        raise NotUTF8(f"{name}:{line}:{column}: bytes {bad} are not valid UTF-8; expected a UTF-8 text file") from None

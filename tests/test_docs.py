@@ -12,7 +12,9 @@ import pytest
 from workflow import fresh_repo, git, release_docs
 
 from pipeline.docs import (
+    COVERAGE_MARKERS,
     DICTIONARY_PATH,
+    MARKERS,
     README_PATH,
     TIMELINE_PATH,
     build_docs,
@@ -21,6 +23,7 @@ from pipeline.docs import (
     dictionary_markdown,
     release_docs_problems,
 )
+from pipeline.errors import DocsError
 from pipeline.history import latest_tag
 from pipeline.package import load_package
 
@@ -189,6 +192,49 @@ def test_a_blog_is_weak_whatever_its_provenance(package: Path) -> None:
         encoding="utf-8",
     )
     assert "**60.0%** (9)" in _coverage(package)
+
+
+def set_languages(package: Path, one: str, two: str) -> None:
+    sources = package.parent / "data" / "sources.csv"
+    text = sources.read_text(encoding="utf-8")
+    text = text.replace("original-reporting,en,", f"original-reporting,{one},").replace(
+        "original-reporting,zh,", f"original-reporting,{two},"
+    )
+    sources.write_text(text, encoding="utf-8")
+
+
+def test_every_language_of_the_sources_is_named_by_its_primary_tag(package: Path) -> None:
+    set_languages(package, "id", "zh-Hant")
+    assert "**2 sources** (1 in Chinese, 1 in Indonesian)" in _coverage(package)
+
+
+def test_a_language_without_a_name_stops_the_release_docs_naming_the_tag(package: Path) -> None:
+    set_languages(package, "en", "xx")
+    with pytest.raises(DocsError, match=r"^data/sources\.csv: language 'xx' has no name for the README's"):
+        _coverage(package)
+
+
+README_MARKERS = [*MARKERS, *COVERAGE_MARKERS]
+
+
+@pytest.mark.parametrize("marker", README_MARKERS)
+def test_release_docs_refuse_a_readme_without_one_of_its_markers_and_write_nothing(package: Path, marker: str) -> None:
+    root = package.parent
+    readme = "# Package\n\n" + "".join(f"{start}\nold\n{end}\n\n" for start, end in (MARKERS, COVERAGE_MARKERS))
+    (root / README_PATH).write_text(readme.replace(marker, ""), encoding="utf-8")
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    with pytest.raises(DocsError, match=f"^README.md: no {marker} line"):
+        build_docs(package, release=True)
+    assert (root / README_PATH).read_text(encoding="utf-8") == readme.replace(marker, "")
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before  # no dictionary, no timeline
+
+
+def test_a_contributing_that_is_not_utf8_is_named_with_its_line_and_column(package: Path) -> None:
+    root = package.parent
+    (root / "CONTRIBUTING.md").write_bytes(b"# Contributing\n\nan \xff byte\n")
+    with pytest.raises(DocsError, match=r"^CONTRIBUTING.md:3:4: bytes ff are not valid UTF-8; expected a UTF-8"):
+        build_docs(package)
+    assert not (root / DICTIONARY_PATH).exists()
 
 
 def test_the_validation_examples_in_the_readme_and_contributing_are_what_validate_prints(real_package: Path) -> None:
