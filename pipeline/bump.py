@@ -1,27 +1,31 @@
 """Prepare the next release: the version the changes since the last tag call for, written
 wherever the version appears, with the changelog entry drafted from the diff.
 
-The previous release is the latest ``vX.Y.Z`` tag; the bump due follows compare.py's
-rules (major, minor, patch). A version set by hand is kept when it is at least the one
-due; a lower one, or no change at all since the tag, is refused before anything is
-written. Then the release-time docs are regenerated (the README's counts, the timeline),
-so that they describe the package as it is about to be released. Before the first tag,
+The package is validated first: a row misread from a broken file would be drafted as a
+change. The previous release is the latest ``vX.Y.Z`` tag; the bump due follows
+compare.py's rules (major, minor, patch). A version set by hand is kept when it is at
+least the one due; a lower one, or no change at all since the tag, is refused. The
+release-time docs (the README's counts, the timeline) are made with the new version, so
+that they describe the package as it is about to be released, and only once every file
+is made is any written. Before the first tag,
 an unedited draft of the first release's entry, from an earlier state of the package, is
 drafted again; an edited one is the maintainer's and is kept.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import about, changelog
-from .errors import ReleaseError
-from .files import write_atomic
+from .errors import ReleaseError, not_valid
+from .files import inside, read_regular, regular_or_absent, write_atomic
 from .history import latest_tag, version_key
 from .package import descriptor_path
+from .text import NotUTF8, utf8
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 CHANGELOG = "CHANGELOG.md"
@@ -63,13 +67,15 @@ def _next(version: str, level: str) -> str:
 
 def plan(descriptor: str | Path = "datapackage.json") -> Bump:
     """The bump due for the working package against the latest tag; nothing is written.
-    Raises ``ReleaseError`` when there is nothing to release or the version set is too low."""
+    Raises ``ReleaseError`` when the package is not valid (a misread row would be drafted
+    as a change), when there is nothing to release or when the version set is too low."""
     from .compare import changelog_entry, diff, initial_entry, is_initial_draft
 
     path = descriptor_path(descriptor)
+    _refuse_invalid(path)
     try:
-        current = json.loads(path.read_text(encoding="utf-8")).get("version")
-    except (OSError, ValueError, AttributeError) as exc:
+        current = json.loads(_read(path)).get("version")
+    except (ValueError, AttributeError) as exc:
         raise ReleaseError(f"cannot read the version in {path}: {exc}") from None
     if not isinstance(current, str) or not SEMVER.match(current):
         raise ReleaseError(f"{path}: version {current!r} is not MAJOR.MINOR.PATCH")
@@ -117,36 +123,34 @@ def plan(descriptor: str | Path = "datapackage.json") -> Bump:
 
 def bump(descriptor: str | Path = "datapackage.json") -> Bump:
     """Write the version due into datapackage.json, pyproject.toml and CITATION.cff, put its
-    entry at the top of CHANGELOG.md, and regenerate the docs that describe the release."""
-    from .docs import CONTRIBUTING_PATH, DICTIONARY_PATH, README_PATH, TIMELINE_PATH, build_docs
+    entry at the top of CHANGELOG.md, and regenerate the docs that describe the release.
+
+    The package is validated, then every file is made, then written: a refusal at any step
+    writes nothing, and a write that fails puts back the files written before it."""
+    from .docs import generated_docs
 
     path = descriptor_path(descriptor)
     result = plan(path)
     root = path.parent
-    text = path.read_text(encoding="utf-8")
-    package = _with_version(text, result.version)
+    package = _with_version(_read(path), result.version)
     descriptor_data = json.loads(package)
-    updates = {path: package, root / about.CITATION: about.citation_cff(descriptor_data)}
+    updates = {path: package.encode("utf-8")}
+    updates[root / about.CITATION] = about.citation_cff(descriptor_data).encode("utf-8")
     notes = _read(root / CHANGELOG)
     if result.replaces is not None:
         notes = changelog.without_entry(notes, result.version)
-    updates[root / CHANGELOG] = changelog.with_entry(notes, result.entry)
-    if (root / PYPROJECT).exists():
-        updates[root / PYPROJECT] = _pyproject_with_version(_read(root / PYPROJECT), result.version)
-
-    candidates = [*updates, *(root / p for p in (README_PATH, DICTIONARY_PATH, TIMELINE_PATH, CONTRIBUTING_PATH))]
-    before = {file: file.read_bytes() if file.is_file() else None for file in candidates}
-    for file, content in updates.items():
-        _write(file, content)
-    docs = build_docs(path, release=True)
+    updates[root / CHANGELOG] = changelog.with_entry(notes, result.entry).encode("utf-8")
+    if regular_or_absent_file(root / PYPROJECT):
+        updates[root / PYPROJECT] = _pyproject_with_version(_read(root / PYPROJECT), result.version).encode("utf-8")
+    docs = generated_docs(path, release=True, metadata=descriptor_data)
     readme = root / README
-    if readme.exists():  # after the docs, which rewrite other parts of the README
-        _write(readme, about.readme_with_citation(_read(readme), descriptor_data))
-    written = []
-    for file in [*candidates, *docs]:
-        if file not in written and file.is_file() and file.read_bytes() != before.get(file):
-            written.append(file)
-    result.written = written
+    if readme in docs or regular_or_absent_file(readme):  # after the docs, which rewrite other parts of it
+        text = docs[readme].decode("utf-8") if readme in docs else _read(readme)
+        try:
+            docs[readme] = about.readme_with_citation(text, descriptor_data, README).encode("utf-8")
+        except about.MarkerError as exc:
+            raise ReleaseError(str(exc)) from None
+    result.written = _write_all(root, {**updates, **docs})
     return result
 
 
@@ -169,21 +173,67 @@ def describe(result: Bump) -> str:
     return "\n".join(lines)
 
 
-def _read(file: Path) -> str:
+def _refuse_invalid(path: Path) -> None:
+    """Refuse a package the validator finds problems in, with its report and the first of them."""
+    from .validation import validate
+
+    problems = validate(path).problems
+    if problems:
+        first = problems[0]
+        named = f" {first.field}" if first.field else ""
+        shown = f" [{first.value}]" if first.value is not None else ""
+        raise ReleaseError(
+            f"{not_valid(problems)}; the first, {first.place}{named}: {first.code}: {first.message}{shown} "
+            "(`make validate` lists every one)",
+            problems,
+        )
+
+
+def regular_or_absent_file(file: Path) -> bool:
+    """Whether ``file`` is a regular file (False when absent); a ``ReleaseError`` for a
+    folder, pipe, device or socket in its place."""
     try:
-        return file.read_text(encoding="utf-8")
+        return regular_or_absent(file)
+    except OSError as exc:
+        raise ReleaseError(f"cannot read {file}: {exc.strerror or exc}") from None
+
+
+def _read(file: Path) -> str:
+    """A text file of the package, read as the other commands read files (a regular file,
+    never blocking on a pipe); empty when absent."""
+    try:
+        return utf8(read_regular(file), file)
     except FileNotFoundError:
         return ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReleaseError(f"cannot read {file}: {exc}") from None
-
-
-def _write(file: Path, content: str) -> None:
-    """Replace ``file`` whole or not at all."""
-    try:
-        write_atomic(file, content.encode("utf-8"), file.parent)
     except OSError as exc:
-        raise ReleaseError(f"cannot write {file}: {exc.strerror or exc}") from None
+        raise ReleaseError(f"cannot read {file}: {exc.strerror or exc}") from None
+    except NotUTF8 as exc:
+        raise ReleaseError(f"cannot read {exc}") from None
+
+
+def _write_all(root: Path, contents: dict[Path, bytes]) -> list[Path]:
+    """Write each file whose content differs from what it holds, each replaced whole; when a
+    write fails, the files written before it are put back as they were. The files written."""
+    before: dict[Path, bytes | None] = {}
+    for file in contents:
+        try:
+            before[file] = read_regular(file) if regular_or_absent(file) else None
+        except OSError as exc:
+            raise ReleaseError(f"cannot read {file}: {exc.strerror or exc}") from None
+    changed = [file for file, content in contents.items() if content != before[file]]
+    written: list[Path] = []
+    try:
+        for file in changed:
+            inside(root, file.parent).mkdir(parents=True, exist_ok=True)
+            write_atomic(file, contents[file], root)
+            written.append(file)
+    except OSError as exc:
+        for file in reversed(written):
+            previous = before[file]
+            with contextlib.suppress(OSError):
+                write_atomic(file, previous, root) if previous is not None else file.unlink()
+        raise ReleaseError(f"cannot write {exc.filename or file}: {exc.strerror or exc}; nothing was changed") from None
+    return written
 
 
 def _with_version(text: str, version: str) -> str:

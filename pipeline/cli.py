@@ -184,6 +184,7 @@ def bump(
     from .bump import NothingToRelease, describe, plan
     from .bump import bump as run
 
+    _require(descriptor, "bump refused: ")
     if not check:
         _print(describe(run(descriptor)))
         return

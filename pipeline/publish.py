@@ -52,7 +52,7 @@ from .package import (
 )
 from .schema import boolean_values
 from .tables import Table, release_tables
-from .text import escape_controls
+from .text import NotUTF8, escape_controls, utf8
 from .validation import read_package, root_causes
 
 SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
@@ -316,11 +316,13 @@ def release_notes(root: Path, version: str) -> str:
     from .changelog import entry
 
     try:
-        text = (root / CHANGES).read_bytes().decode("utf-8")  # as committed: no newline translated
+        text = utf8(read_regular(root / CHANGES), CHANGES)  # as committed: no newline translated
     except FileNotFoundError:
         text = ""
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ReleaseError(f"cannot read {CHANGES}: {exc}") from None
+    except OSError as exc:
+        raise ReleaseError(f"cannot read {CHANGES}: {exc.strerror or exc}") from None
+    except NotUTF8 as exc:
+        raise ReleaseError(f"cannot read {exc}") from None
     if entry(text, version) is None:
         raise ReleaseError(f"{CHANGES} has no entry for {version} (a '## {version}' section): `make bump` drafts it")
     return text
@@ -333,14 +335,19 @@ def notes_of(descriptor: str | Path = DESCRIPTOR, version: str | None = None) ->
     path = descriptor_path(descriptor)
     if version is None:
         try:
-            version = json.loads(path.read_text(encoding="utf-8"))["version"]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise ReleaseError(f"cannot read the version in {path}: {exc}") from None
+            version = json.loads(utf8(read_regular(path), path))["version"]
+        except OSError as exc:
+            raise ReleaseError(f"cannot read the version in {path}: {exc.strerror or exc}") from None
+        except NotUTF8 as exc:
+            raise ReleaseError(f"cannot read the version in {exc}") from None
+        except json.JSONDecodeError as exc:
+            raise ReleaseError(f"cannot read the version in {path}:{exc.lineno}:{exc.colno}: {exc.msg}") from None
+        except (ValueError, KeyError, TypeError):
+            raise ReleaseError(f"cannot read the version in {path}: expected an object with a version") from None
     version = str(version)
     if re.fullmatch(r"v\d+\.\d+\.\d+", version):
         version = version[1:]  # the tag's name: the notes of the version it tags
-    release_notes(path.parent, version)
-    return entry((path.parent / CHANGES).read_text(encoding="utf-8"), version) or ""
+    return entry(release_notes(path.parent, version), version) or ""
 
 
 def tag_behind(root: Path, version: str) -> str | None:

@@ -216,3 +216,72 @@ def test_before_any_tag_an_edited_first_entry_is_kept_and_nothing_is_written(pac
     with pytest.raises(ReleaseError, match=r"not as `make bump` drafts it \(edited, or with notes added\)"):
         bump(package)
     assert snapshot(root) == before
+
+
+BROKEN_FEATURES = {
+    "empty": lambda text: "",
+    "one-cell-too-many": lambda text: text.replace("beta,messaging,,s-two\n", "beta,messaging,extra,,s-two\n"),
+    "nul-byte": lambda text: text.replace("beta,messaging,,s-two\n", "beta,messaging,\x00,s-two\n"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BROKEN_FEATURES))
+def test_a_package_the_validator_refuses_is_not_bumped_and_nothing_is_written(
+    repo: Path, monkeypatch, breakage: str
+) -> None:
+    edit(repo, "metrics", ",250000,", ",260000,")  # a change that is due a bump
+    features = repo / "data" / "features.csv"
+    features.write_text(BROKEN_FEATURES[breakage](features.read_text(encoding="utf-8")), encoding="utf-8")
+    before = snapshot(repo)
+    monkeypatch.chdir(repo)
+    for command in (["bump"], ["bump", "--check"]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 2, result.output
+        [line] = result.stderr.splitlines()
+        assert line.startswith("bump refused: the package is not valid: ")
+        assert "; the first, data/features.csv:" in line and line.endswith("(`make validate` lists every one)")
+        assert snapshot(repo) == before
+
+
+def test_a_failed_write_puts_back_every_file_written_before_it(repo: Path, monkeypatch) -> None:
+    import pipeline.bump as bumping
+
+    edit(repo, "metrics", ",250000,", ",260000,")
+    before = snapshot(repo)
+    wrote = []
+    real_write = bumping.write_atomic
+
+    def fail_on_the_third(file: Path, content: bytes, root: Path | None = None) -> None:
+        wrote.append(file)
+        if len(wrote) == 3:
+            raise OSError(28, "No space left on device", str(file))
+        real_write(file, content, root)
+
+    monkeypatch.setattr(bumping, "write_atomic", fail_on_the_third)
+    with pytest.raises(ReleaseError, match="No space left on device; nothing was changed"):
+        bump(repo / "datapackage.json")
+    assert len(wrote) > 3  # two written and put back
+    assert snapshot(repo) == before
+
+
+def test_a_changelog_that_is_not_utf8_is_named_with_its_line_and_column(repo: Path, monkeypatch) -> None:
+    edit(repo, "metrics", ",250000,", ",260000,")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_bytes(changelog.read_bytes().replace(b"The first", b"The \xfffirst"))
+    before = snapshot(repo)
+    monkeypatch.chdir(repo)
+    where = "CHANGELOG.md:5:5: bytes ff are not valid UTF-8; expected a UTF-8 text file"
+    for command, refused in ((["bump"], "bump refused"), (["notes", OLD], "no notes")):
+        result = runner.invoke(app, command)
+        assert (result.exit_code, result.stderr) == (2, f"{refused}: cannot read {where}\n")
+    assert snapshot(repo) == before
+
+
+def test_a_readme_without_its_citation_marker_is_refused_and_nothing_is_written(repo: Path) -> None:
+    readme = repo / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8").replace("<!-- cite:end -->", ""), encoding="utf-8")
+    edit(repo, "metrics", ",250000,", ",260000,")
+    before = snapshot(repo)
+    with pytest.raises(ReleaseError, match=r"^README\.md: no <!-- cite:end --> line after <!-- cite:start -->"):
+        bump(repo / "datapackage.json")
+    assert snapshot(repo) == before

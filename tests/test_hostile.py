@@ -602,6 +602,23 @@ def test_a_named_pipe_is_refused_without_waiting(package: Path, victim: str, cod
             assert format_package(package)[1]
 
 
+@pytest.mark.parametrize("victim", ["datapackage.json", "CHANGELOG.md"])
+@pytest.mark.parametrize("check", [False, True], ids=["bump", "bump-check"])
+def test_bump_refuses_a_named_pipe_without_waiting(package: Path, victim: str, check: bool) -> None:
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    target = package.parent / victim
+    target.unlink()
+    os.mkfifo(target)
+    with released_after(target), unchanged(package.parent):
+        result = CliRunner().invoke(app, ["bump", str(package), *(["--check"] if check else [])])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].startswith("bump refused: ")
+    assert f"cannot read {target if victim == 'CHANGELOG.md' else victim}: a named pipe" in result.stderr
+
+
 def test_a_folder_or_a_device_in_place_of_a_data_file_is_a_source_error(package: Path) -> None:
     from pipeline.validation import validate
 
