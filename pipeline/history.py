@@ -93,13 +93,25 @@ def prefix(root: str | Path) -> str:
     return _git(_directory(root), "rev-parse", "--show-prefix").stdout.decode().strip()
 
 
-def changed_files(root: str | Path, paths: list[str]) -> list[str]:
-    """The files under ``paths`` (relative to ``root``) that differ from the last commit or
-    are not committed yet; empty outside a git repository."""
+def changed_files(root: str | Path, paths: list[str], untracked: bool = True) -> list[str]:
+    """The files under ``paths`` (relative to ``root``) that differ from the last commit or,
+    with ``untracked``, are not committed yet; empty outside a git repository."""
     if not in_repository(root):
         return []
-    done = _git(_directory(root), "status", "--porcelain", "--untracked-files=all", "--", *paths)
+    shown = "--untracked-files=all" if untracked else "--untracked-files=no"
+    done = _git(_directory(root), "status", "--porcelain", shown, "--", *paths)
     return sorted(line[3:] for line in done.stdout.decode("utf-8", "replace").splitlines() if line.strip())
+
+
+def untracked_files(root: str | Path, paths: list[str]) -> list[str]:
+    """Those of ``paths`` (files or folders, relative to ``root``, taken literally) that hold
+    files git does not track and does not ignore, relative to ``root``; empty outside a git
+    repository."""
+    if not paths or not in_repository(root):
+        return []
+    listing = ("ls-files", "-z", "--others", "--exclude-standard", "--", *paths)
+    done = _git(_directory(root), "--literal-pathspecs", *listing)
+    return sorted(filter(None, done.stdout.decode("utf-8", "replace").split("\0")))
 
 
 @contextlib.contextmanager

@@ -375,25 +375,49 @@ def built_message(descriptor: str | Path, target: Path) -> str:
     )
 
 
-def check_committed(root: Path, version: str) -> None:
-    """In a git work tree, a release is built from a commit: no uncommitted change, and a
-    shallow clone without the version's tag is refused (it cannot tell whether the tag is on
-    an earlier commit, and then this would not be that release)."""
-    from .history import changed_files, commit_of, in_repository, is_shallow
+def check_committed(package: Package, version: str, descriptor: str = DESCRIPTOR) -> None:
+    """In a git work tree, a release is built from a commit: no change to a tracked file, no
+    file of the package that is not committed (the descriptor, a schema, a data file, or a
+    file the release takes from beside them; any other untracked file is no part of the
+    release and is let be), and a shallow clone without the version's tag is refused (it
+    cannot tell whether the tag is on an earlier commit, and then this would not be that
+    release)."""
+    from .history import changed_files, commit_of, in_repository, is_shallow, untracked_files
 
+    root = package.root
     if not in_repository(root):
         return
-    dirty = changed_files(root, ["."])
+    dirty = changed_files(root, ["."], untracked=False)
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         raise ReleaseError(
             f"uncommitted changes in {dirty[0]}{more}: a release is built from a commit; commit or stash them first"
+        )
+    new = untracked_files(root, package_files(package, descriptor))
+    if new:
+        more = f" and {len(new) - 1} more" if len(new) > 1 else ""
+        raise ReleaseError(
+            f"{new[0]}{more}, part of the package, {'are' if more else 'is'} not committed: a release is built "
+            f"from a commit; commit {'them' if more else 'it'}, or remove {'them' if more else 'it'}"
         )
     if commit_of(root, f"v{version}") is None and is_shallow(root):
         raise ReleaseError(
             f"this clone is shallow: it may lack the tag v{version} on an earlier commit, and then this "
             f"would not be release {version}; fetch the history and the tags (`git fetch --unshallow --tags`) first"
         )
+
+
+def package_files(package: Package, descriptor: str = DESCRIPTOR) -> list[str]:
+    """What a release is built from, relative to the package's folder: the descriptor, the
+    schemas (the resources' and the derived tables'), the data files, and the files the
+    release takes from beside them."""
+    from .about import LICENSE_TEXT
+    from .derived import DERIVED, DERIVED_DIR
+
+    files = {descriptor, CHANGES, LICENSE_TEXT, *((DERIVED_DIR / f"{name}.json").as_posix() for name in DERIVED)}
+    for resource in package.resources:
+        files |= {resource.path, resource.schema_path}
+    return sorted(files)
 
 
 def build_from_tag(root: Path, tag: str, out: Path) -> Path:
@@ -458,7 +482,7 @@ def build(descriptor: str | Path = "datapackage.json", version: str | None = Non
             f"`guanxi verify {target}` (`make verify`), build into another folder with --out, "
             "or prepare a new version with `make bump`"
         )
-    check_committed(package.root, version)
+    check_committed(package, version, path.name)
     if (tag := tag_behind(package.root, version)) is not None:
         try:
             return build_from_tag(package.root, tag, out)

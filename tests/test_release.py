@@ -90,6 +90,29 @@ def test_invalid_data_produces_no_release_directory(package: Path, tmp_path: Pat
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_an_untracked_file_blocks_a_release_only_when_it_is_part_of_the_package(package: Path, tmp_path: Path) -> None:
+    from workflow import git
+
+    root = package.parent
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "rm", "-q", "--cached", "LICENSE-DATA")  # a file the release copies, never committed
+    git(root, "commit", "-q", "-m", "The package")
+    (root / "notes-to-self.txt").write_text("Ask about the 2014 figure.\n", encoding="utf-8")
+    (root / "data" / "scratch.csv").write_text("platform_id\nzeta\n", encoding="utf-8")  # in no resource
+    with pytest.raises(ReleaseError) as refused:
+        build(package, out=tmp_path / "refused")
+    assert str(refused.value) == (
+        "LICENSE-DATA, part of the package, is not committed: a release is built from a commit; "
+        "commit it, or remove it"
+    )
+    assert not (tmp_path / "refused").exists()
+    git(root, "add", "LICENSE-DATA")
+    git(root, "commit", "-q", "-m", "The data licence")  # as the message says
+    built = build(package, out=tmp_path / "dist")
+    assert "notes-to-self.txt" not in {p.name for p in built.iterdir()}
+
+
 def test_the_cli_refuses_a_second_build_with_exit_2(released: Path, real_copy: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "release", str(real_copy), "--out", str(released.parent)],
