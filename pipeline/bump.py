@@ -144,10 +144,9 @@ def bump(descriptor: str | Path = "datapackage.json") -> Bump:
         updates[root / PYPROJECT] = _pyproject_with_version(_read(root / PYPROJECT), result.version).encode("utf-8")
     docs = generated_docs(path, release=True, metadata=descriptor_data)
     readme = root / README
-    if readme in docs or regular_or_absent_file(readme):  # after the docs, which rewrite other parts of it
-        text = docs[readme].decode("utf-8") if readme in docs else _read(readme)
+    if readme in docs:  # the docs rewrite other parts of it
         try:
-            docs[readme] = about.readme_with_citation(text, descriptor_data, README).encode("utf-8")
+            docs[readme] = about.readme_with_citation(docs[readme].decode("utf-8"), descriptor_data, README).encode()
         except about.MarkerError as exc:
             raise ReleaseError(str(exc)) from None
     result.written = _write_all(root, {**updates, **docs})
