@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import about, changelog
-from .errors import ReleaseError, not_valid
+from .errors import ReleaseError, not_valid_first
 from .files import inside, read_regular, regular_or_absent, write_atomic
 from .history import latest_tag, version_key
 from .package import descriptor_path
@@ -178,14 +178,7 @@ def _refuse_invalid(path: Path) -> None:
 
     problems = validate(path).problems
     if problems:
-        first = problems[0]
-        named = f" {first.field}" if first.field else ""
-        shown = f" [{first.value}]" if first.value is not None else ""
-        raise ReleaseError(
-            f"{not_valid(problems)}; the first, {first.place}{named}: {first.code}: {first.message}{shown} "
-            "(`make validate` lists every one)",
-            problems,
-        )
+        raise ReleaseError(not_valid_first(problems), problems)
 
 
 def regular_or_absent_file(file: Path) -> bool:

@@ -53,3 +53,15 @@ def not_valid(problems: Iterable[Problem]) -> str:
     total = sum(codes.values())
     summary = ", ".join(f"{n} {code}" for code, n in sorted(codes.items()))
     return f"the package is not valid: {total} problem{'s' if total != 1 else ''} ({summary})"
+
+
+def not_valid_first(problems: list[Problem]) -> str:
+    """``not_valid`` with the first problem in full, where it is, for a refusal that cannot
+    print the whole report."""
+    first = problems[0]
+    named = f" {first.field}" if first.field else ""
+    shown = f" [{first.value}]" if first.value is not None else ""
+    return (
+        f"{not_valid(problems)}; the first, {first.place}{named}: {first.code}: {first.message}{shown} "
+        "(`make validate` lists every one)"
+    )

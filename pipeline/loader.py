@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .errors import LoadError, not_valid
+from .errors import LoadError, not_valid, not_valid_first
 from .fetch import DEADLINE, HASH, MAX_DESCRIPTOR_BYTES, SCHEMES, Remote
 from .files import FIELD_SIZE_LIMIT, ReleaseZip, read_regular
 from .package import (
@@ -422,14 +422,7 @@ def load_package_frames(package: Package, strict: bool = False) -> dict[str, pd.
     unread = [r.name for r in package.resources if r.name not in frames]
     if unread or (strict and problems):
         causes = Report(root_causes(package, problems, frames)).sorted().problems
-        first = causes[0]
-        named = f" {first.field}" if first.field else ""
-        shown = f" [{first.value}]" if first.value is not None else ""
-        raise LoadError(
-            f"{not_valid(causes)}; the first, {first.place}{named}: {first.code}: {first.message}{shown} "
-            "(`make validate` lists every one)",
-            causes,
-        )
+        raise LoadError(not_valid_first(causes), causes)
     return {table.name: _frame(table.rows, table.fields) for table in release_tables(package, frames)}
 
 
