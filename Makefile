@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VALIDATE = $(BIN)/python -m pipeline validate datapackage.json
+# The tests run in one process per core (up to four): most of their time is spent in the
+# commands they start, one at a time in each test.
+TEST_WORKERS = -n auto --maxprocesses 4
 VERSION = $(shell $(BIN)/python -c "import json; print(json.load(open('datapackage.json'))['version'])")
 
 # $(call reported,COMMAND,GOAL): run a command whose own output ends with what went wrong (a
@@ -38,7 +41,7 @@ lint: install ## Run ruff over the code and tests
 
 test: install ## Run ruff, the test suite and the validator
 	$(BIN)/ruff check pipeline tests
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(TEST_WORKERS)
 	$(VALIDATE)
 
 bump: install ## Prepare the next release: version due since the last vX.Y.Z tag, CHANGELOG entry, docs
