@@ -21,6 +21,7 @@ from pathlib import Path
 from .about import MarkerError, between
 from .errors import DocsError, not_valid
 from .files import inside, read_regular, regular_or_absent, write_atomic
+from .languages import LANGUAGES
 from .package import Package, descriptor_path, load_package
 from .text import NotUTF8, utf8
 
@@ -31,17 +32,6 @@ MARKERS = ("<!-- resources:start -->", "<!-- resources:end -->")
 CODE_MARKERS = ("<!-- codes:start -->", "<!-- codes:end -->")
 PROPERTY_MARKERS = ("<!-- properties:start -->", "<!-- properties:end -->")
 COVERAGE_MARKERS = ("<!-- coverage:start -->", "<!-- coverage:end -->")
-# The name the coverage line gives each language, by the primary subtag of its BCP 47 tag
-# (``zh-Hant`` counts as Chinese). A tag not named here stops the release docs, which
-# name it, rather than print a bare code in the README.
-LANGUAGES = {
-    "ar": "Arabic", "cs": "Czech", "da": "Danish", "de": "German", "el": "Greek", "en": "English",
-    "es": "Spanish", "fa": "Persian", "fi": "Finnish", "fr": "French", "he": "Hebrew", "hi": "Hindi",
-    "hu": "Hungarian", "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "mn": "Mongolian",
-    "ms": "Malay", "nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian",
-    "ru": "Russian", "sv": "Swedish", "th": "Thai", "tl": "Tagalog", "tr": "Turkish", "uk": "Ukrainian",
-    "vi": "Vietnamese", "yue": "Cantonese", "zh": "Chinese",
-}
 CONTRIBUTING_PATH = Path("CONTRIBUTING.md")
 # What the coverage counts as a weak citation: a source whose text is not its publisher's
 # own (a repost, an aggregator's page, a reference work) or a blog or encyclopedia.
@@ -297,8 +287,9 @@ def language_counts(package: Package, tags) -> list[tuple[str, int]]:
         if primary not in LANGUAGES:
             file = package.resource("sources").path if "sources" in {r.name for r in package.resources} else "sources"
             raise DocsError(
-                f"{file}: language {tag!r} has no name for the README's coverage line; "
-                f"expected one of the languages named in pipeline/docs.py (LANGUAGES): add its name there"
+                f"{file}: language {tag!r} has no name for the README's coverage line; expected a tag "
+                "that starts with a language code of ISO 639-1 (en, zh, ...) or one named in "
+                "pipeline/languages.py: correct the tag, or add the language's name there"
             )
         counts[LANGUAGES[primary]] += 1
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))

@@ -208,6 +208,11 @@ def test_every_language_of_the_sources_is_named_by_its_primary_tag(package: Path
     assert "**2 sources** (1 in Chinese, 1 in Indonesian)" in _coverage(package)
 
 
+def test_a_source_in_any_language_of_iso_639_1_is_counted_by_the_languages_name(package: Path) -> None:
+    set_languages(package, "sw", "bn-IN")
+    assert "**2 sources** (1 in Bengali, 1 in Swahili)" in _coverage(package)
+
+
 def test_a_language_without_a_name_stops_the_release_docs_naming_the_tag(package: Path) -> None:
     set_languages(package, "en", "xx")
     with pytest.raises(DocsError, match=r"^data/sources\.csv: language 'xx' has no name for the README's"):
