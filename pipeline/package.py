@@ -224,6 +224,9 @@ def read_json(file: Path, rel: str, code: str) -> tuple[object | None, str, list
         line = raw.count(b"\n", 0, exc.start) + 1
         msg = f"not valid UTF-8 at byte {exc.start}; expected a UTF-8 JSON file"
         return None, "", [Problem(code, rel, line, None, None, None, msg)]
+    if text.startswith("\ufeff"):
+        msg = "the file starts with a byte-order mark; expected UTF-8 JSON without one (save it again without it)"
+        return None, text, [Problem(code, rel, 1, 1, None, None, msg)]
     try:
         return parse_json(text), text, []
     except json.JSONDecodeError as exc:

@@ -601,3 +601,14 @@ def test_a_key_given_twice_in_the_descriptor_or_a_schema_is_refused_where_it_is(
     where = (problem.code, problem.path, problem.line, problem.column)
     assert where == ("schema-error", "schemas/features.json", 6, 26)
     assert problem.message == "the key 'type' appears twice in one object; expected each key once"
+
+
+@pytest.mark.parametrize(
+    ("path", "code"), [("datapackage.json", "package-error"), ("schemas/features.json", "schema-error")]
+)
+def test_a_json_file_saved_with_a_byte_order_mark_is_told_so(package: Path, path: str, code: str) -> None:
+    file = package.parent / path
+    file.write_bytes(b"\xef\xbb\xbf" + file.read_bytes())
+    [problem] = validate(package).problems
+    assert (problem.code, problem.path, problem.line, problem.column) == (code, path, 1, 1)
+    assert problem.message.startswith("the file starts with a byte-order mark; expected UTF-8 JSON without one")
