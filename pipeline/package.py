@@ -333,9 +333,12 @@ def load_package(source: str | Path) -> tuple[Package | None, list[Problem]]:
             resources.append(resource)
     by_name = {r.name: r for r in resources}
     broken = {p.path for p in problems if p.code == "schema-error"}
+    # An entry with no name may be the resource a foreign key refers to: no key is judged
+    # against the names then, as the entry's own problem is the one to fix.
+    nameless = any(not (isinstance(e, dict) and isinstance(e.get("name"), str)) for e in entries)
     for resource in resources:
         if resource.schema_path not in broken:
-            problems += check_keys(resource, by_name, declared=seen)
+            problems += check_keys(resource, by_name, declared=seen, nameless=nameless)
     if problems:
         return None, problems
     return Package(root=root, descriptor=data, resources=resources), []
@@ -597,11 +600,14 @@ def _pattern_problems(pattern: object) -> list[str]:
     return []
 
 
-def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[str] = frozenset()) -> list[Problem]:
+def check_keys(
+    resource: Resource, by_name: dict[str, Resource], declared: set[str] = frozenset(), nameless: bool = False
+) -> list[Problem]:
     """Primary, unique and foreign keys must name fields and resources that exist.
 
     A key to a resource that is declared but broken is not judged: that resource's own
-    problem is already reported.
+    problem is already reported; nor, while some resource entry has no name (``nameless``),
+    a key to a resource the package does not name.
     """
     rel = resource.schema_path
     schema = resource.schema
@@ -646,10 +652,11 @@ def check_keys(resource: Resource, by_name: dict[str, Resource], declared: set[s
             bad(f"a foreign key's reference 'resource' must be a resource name, found {target_name!r}")
             continue
         target = by_name.get(target_name)
-        if target is None and target_name in declared:
+        if target is None and (target_name in declared or nameless):
             continue
         if target is None:
-            bad(f"a foreign key refers to resource {target_name!r}, which the package does not have")
+            on = f" on {', '.join(fields)}" if fields else ""
+            bad(f"the foreign key{on} refers to resource {target_name!r}, which the package does not have")
             continue
         ref_fields = ref.get("fields")
         listed = isinstance(ref_fields, list) and all(isinstance(f, str) for f in ref_fields)

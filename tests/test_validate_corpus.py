@@ -612,3 +612,24 @@ def test_a_json_file_saved_with_a_byte_order_mark_is_told_so(package: Path, path
     [problem] = validate(package).problems
     assert (problem.code, problem.path, problem.line, problem.column) == (code, path, 1, 1)
     assert problem.message.startswith("the file starts with a byte-order mark; expected UTF-8 JSON without one")
+
+
+def test_a_resource_entry_that_is_not_an_object_is_its_one_problem(package: Path) -> None:
+    descriptor = package.parent / "datapackage.json"
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    index = [r["name"] for r in data["resources"]].index("organizations")
+    data["resources"][index] = "organizations"
+    descriptor.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    problems = [(p.code, p.path, p.message) for p in validate(package).problems]
+    assert problems == [("resource-error", "datapackage.json", f"resource {index + 1} must be an object")]
+
+
+def test_a_foreign_key_to_a_resource_the_package_lacks_names_its_fields(package: Path) -> None:
+    descriptor = package.parent / "datapackage.json"
+    data = json.loads(descriptor.read_text(encoding="utf-8"))
+    data["resources"] = [r for r in data["resources"] if r["name"] != "organizations"]
+    descriptor.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    messages = {(p.path, p.message) for p in validate(package).problems}
+    lacking = "refers to resource 'organizations', which the package does not have"
+    assert ("schemas/events.json", f"the foreign key on other_organization_id {lacking}") in messages
+    assert ("schemas/platforms.json", f"the foreign key on organization_id {lacking}") in messages
