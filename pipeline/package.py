@@ -49,6 +49,7 @@ class Resource:
     schema_path: str
     bytes: int | None = None  # the file's declared size
     hash: str | None = None  # the file's declared digest: md5 hex, or "algorithm:hex"
+    schema_text: str = field(default="", repr=False, compare=False)  # the JSON it was read from, to point into
 
     @property
     def fields(self) -> list[dict]:
@@ -430,7 +431,10 @@ def _load_resource(
     else:
         return bad("'schema' must be an inline Table Schema or the path of one", "schema-error")
     found = check_schema(schema, schema_rel, schema_text)
-    resource = Resource(name, entry["path"], file, schema if isinstance(schema, dict) else {}, schema_rel, size, digest)
+    resource = Resource(
+        name, entry["path"], file, schema if isinstance(schema, dict) else {}, schema_rel, size, digest,
+        schema_text if isinstance(schema_ref, str) else "",
+    )
     return (None if found else resource), found
 
 
@@ -440,7 +444,8 @@ def check_schema(schema: object, rel: str, text: str) -> list[Problem]:
         return [Problem("schema-error", rel, 1, 1, None, None, "a Table Schema must be a JSON object")]
     fields = schema.get("fields")
     if not isinstance(fields, list) or not fields:
-        return [Problem("schema-error", rel, None, None, None, None, "'fields' must be a non-empty list")]
+        line = _locate_key(text, "fields")
+        return [Problem("schema-error", rel, line, None, None, None, "'fields' must be a non-empty list")]
     problems: list[Problem] = [
         Problem("schema-error", rel, _locate_key(text, key), None, None, None, message)
         for key, message in refusals("schema", schema)
@@ -478,7 +483,10 @@ def check_schema(schema: object, rel: str, text: str) -> list[Problem]:
     missing = schema.get("missingValues", [""])
     if not _strings(missing):
         problems.append(
-            Problem("schema-error", rel, None, None, None, None, "'missingValues' must be a list of strings")
+            Problem(
+                "schema-error", rel, _locate_key(text, "missingValues"), None, None, None,
+                "'missingValues' must be a list of strings",
+            )
         )
     return problems
 
@@ -614,8 +622,11 @@ def check_keys(
     names = set(resource.field_names)
     problems = []
 
+    key = "primaryKey"  # the property judged, whose line a problem points at
+
     def bad(message: str) -> None:
-        problems.append(Problem("schema-error", rel, None, None, None, None, message))
+        line = _locate_key(resource.schema_text, key) if resource.schema_text else None
+        problems.append(Problem("schema-error", rel, line, None, None, None, message))
 
     def check_fields(value: object, what: str) -> list[str] | None:
         if not (
@@ -631,12 +642,14 @@ def check_keys(
 
     if "primaryKey" in schema:
         check_fields(schema["primaryKey"], "primaryKey")
+    key = "uniqueKeys"
     unique = schema.get("uniqueKeys", [])
     if not isinstance(unique, list):
         bad("'uniqueKeys' must be a list")
         unique = []
     for key in unique:
         check_fields(key, "a uniqueKey")
+    key = "foreignKeys"
     foreign = schema.get("foreignKeys", [])
     if not isinstance(foreign, list):
         bad("'foreignKeys' must be a list")

@@ -125,13 +125,13 @@ CASES = [
          "schema-error", "schemas/features.json", '"name": "note"', None, "note"),
     Case("schema-primary-key-unknown", [
         edit_json("schemas/features.json", lambda s: s.__setitem__("primaryKey", ["nope"])),
-    ], "schema-error", "schemas/features.json", None, None, None),
+    ], "schema-error", "schemas/features.json", '"primaryKey"', None, None),
     Case("schema-foreign-key-unknown-resource", [
         edit_json("schemas/features.json", lambda s: s["foreignKeys"][0]["reference"].update(resource="nope")),
-    ], "schema-error", "schemas/features.json", None, None, None),
+    ], "schema-error", "schemas/features.json", '"foreignKeys"', None, None),
     Case("schema-foreign-key-unknown-field", [
         edit_json("schemas/features.json", lambda s: s["foreignKeys"][0]["reference"].update(fields=["nope"])),
-    ], "schema-error", "schemas/features.json", None, None, None),
+    ], "schema-error", "schemas/features.json", '"foreignKeys"', None, None),
     # ---- the files
     Case("year-zero", [replace(S, "2015-06,2026-11-26", "0000,2026-11-26")], "type-error", S, 2, 6, "published"),
     Case("accessed-in-the-future", [replace(S, "2015-06,2026-11-26", "2015-06,2999-01-01")],
@@ -633,3 +633,19 @@ def test_a_foreign_key_to_a_resource_the_package_lacks_names_its_fields(package:
     lacking = "refers to resource 'organizations', which the package does not have"
     assert ("schemas/events.json", f"the foreign key on other_organization_id {lacking}") in messages
     assert ("schemas/platforms.json", f"the foreign key on organization_id {lacking}") in messages
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("primaryKey", ["nope"]), ("foreignKeys", [{"fields": "nope", "reference": {"resource": "", "fields": "x"}}]),
+     ("uniqueKeys", 3), ("missingValues", "x"), ("fields", {})],
+)
+def test_a_schema_property_that_is_wrong_is_reported_on_its_line(package: Path, key: str, value: object) -> None:
+    schema = package.parent / "schemas" / "features.json"
+    data = json.loads(schema.read_text(encoding="utf-8"))
+    data[key] = value
+    text = json.dumps(data, indent=2)
+    schema.write_text(text, encoding="utf-8")
+    line = text[: text.index(f'"{key}":')].count("\n") + 1
+    found = [(p.code, p.path, p.line) for p in validate(package).problems]
+    assert found and set(found) == {("schema-error", "schemas/features.json", line)}
