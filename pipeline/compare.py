@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .errors import DiffError
 from .files import csv_rows, read_regular
-from .history import files_at
+from .history import files_at, prefix, tracked
 from .package import descriptor_path, read_json, resolve_inside
 from .tables import release_schema
 
@@ -286,7 +286,12 @@ def package_at(source: str | Path, repo: str | Path = "."):
         return
     with files_at(repo, str(source)) as folder:
         if not (folder / "datapackage.json").is_file():
-            raise DiffError(f"{source} holds no datapackage.json here, so there is no package to compare")
+            where = prefix(repo).rstrip("/")
+            place = f"in {where}/ (the folder diff reads it at)" if where else "here"
+            raise DiffError(
+                f"{source} holds no datapackage.json {place}, so there is no package to compare; "
+                "run diff from the folder of the package's datapackage.json"
+            )
         yield folder
 
 
@@ -323,12 +328,18 @@ def since_last_release(repo: str | Path = ".") -> str:
 
 
 def diff(old: str | Path, new: str | Path, repo: str | Path | None = None) -> Diff:
-    """What changed from ``old`` to ``new``; either may be a tag or commit of ``repo`` (by
-    default the repository of the side that is a folder, else of the current folder)."""
+    """What changed from ``old`` to ``new``; either may be a tag or commit of ``repo``: by
+    default the repository of the other side when git tracks its descriptor (a package in
+    another clone), else of the current folder (a release folder or zip is in no commit)."""
     if repo is None:
-        repo = next((side for side in (new, old) if Path(side).exists()), ".")
+        repo = next((side for side in (new, old) if _tracked_package(side)), ".")
     with package_at(old, repo) as old_path, package_at(new, repo) as new_path:
         return _diff(_read_side(old_path), _read_side(new_path))
+
+
+def _tracked_package(side: str | Path) -> bool:
+    path = Path(side)
+    return path.exists() and path.suffix.lower() != ".zip" and tracked(descriptor_path(path))
 
 
 def _diff(a: Side, b: Side) -> Diff:

@@ -88,6 +88,16 @@ def commits_since(root: str | Path, ref: str) -> int:
     return int(done.stdout.decode().strip() or 0) if done.returncode == 0 else 0
 
 
+def tracked(file: str | Path) -> bool:
+    """Whether git tracks ``file``: a release folder in the ignored ``dist/``, or one
+    downloaded elsewhere, is no part of any commit."""
+    path = Path(file)
+    if not path.is_file() or not in_repository(path):
+        return False
+    done = _git(path.parent, "--literal-pathspecs", "ls-files", "--error-unmatch", "--", path.name)
+    return done.returncode == 0
+
+
 def prefix(root: str | Path) -> str:
     """Where ``root`` lies inside its work tree, as git writes it (``""`` at the top)."""
     return _git(_directory(root), "rev-parse", "--show-prefix").stdout.decode().strip()

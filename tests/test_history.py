@@ -95,7 +95,31 @@ def test_an_unknown_reference_is_one_line_and_exit_2(repo: Path, monkeypatch) ->
         "diff failed: unknown reference 'v9.9.9': no such folder or descriptor, "
         f"nor a tag or commit of {repo.resolve()}\n"
     )
+    assert runner.invoke(app, ["diff", "--", "--output=x", "."]).exit_code == 2
+    monkeypatch.chdir(repo.parent)  # a tag is looked up in the current folder's repository: none here
     with pytest.raises(PackageError, match="not a git repository"):
         diff("v1.0.0", repo.parent)
-    assert runner.invoke(app, ["diff", "--", "--output=x", "."]).exit_code == 2
     assert not (repo / "x").exists()
+
+
+def test_a_tag_compares_with_a_release_folder_or_zip_inside_or_outside_the_clone(
+    repo: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import shutil
+
+    from pipeline.publish import build
+
+    git(repo, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    edit_metric(repo)
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, ignore=shutil.ignore_patterns(".git"))
+    downloaded = build(copy / "datapackage.json", out=tmp_path / "downloads")  # no part of any repository
+    in_dist = repo / "dist" / downloaded.name  # where make release puts it: never committed
+    shutil.copytree(downloaded, in_dist)
+    monkeypatch.chdir(repo)
+    zips = sorted(in_dist.glob("*.zip"))
+    for release in [downloaded, in_dist.relative_to(repo), *zips]:
+        for sides in (["v1.0.0", str(release)], [str(release), "v1.0.0"]):
+            result = runner.invoke(app, ["diff", *sides])
+            assert result.exit_code == 0, (sides, result.output)
+            assert "beta-users-2013" in result.output and "250000" in result.output
