@@ -13,8 +13,14 @@ CONTROL = r"[\x00-\x1f\x7f]"
 FORMULA_START = "=+-@"
 
 # Characters a terminal or a log viewer may act on rather than show: the C0 and C1 control
-# characters and DEL, and the marks that reorder text (bidirectional overrides and isolates).
-_UNSAFE = [*range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F]
+# characters and DEL, and the marks that reorder text (bidirectional overrides and isolates);
+# and those it shows as nothing or as a plain space, which would make a value in a message
+# look like the one expected: the non-ASCII white space above, the zero-width characters,
+# the word joiner and the soft hyphen.
+_UNSAFE = [
+    *range(0x00, 0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F,
+    *(ord(c) for c in WHITESPACE if ord(c) > 0x7F), *range(0x200B, 0x200E), 0x2060, 0x00AD,
+]
 _NAMED = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}
 _ESCAPES = {c: _NAMED.get(c, f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}") for c in _UNSAFE}
 

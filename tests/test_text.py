@@ -14,6 +14,22 @@ def test_a_value_is_shown_whole_with_its_control_characters_escaped() -> None:
     assert shown("First\treport, then\na second line") == "First\\treport, then\\na second line"
 
 
+@pytest.mark.parametrize("invisible", ["\u200b", "\ufeff", "\xa0", "\u2060", "\xad", "\u3000"])
+def test_a_character_that_shows_as_nothing_or_a_space_is_shown_as_an_escape(invisible: str) -> None:
+    assert shown(f"job-listings{invisible}") == f"job-listings\\u{ord(invisible):04x}".replace("\\u00", "\\x")
+
+
+def test_a_vocabulary_value_with_a_zero_width_space_is_reported_with_it_visible(package) -> None:
+    from pipeline.report import to_text
+    from pipeline.validation import validate
+
+    features = package.parent / "data" / "features.csv"
+    text = features.read_text(encoding="utf-8")
+    features.write_text(text.replace("alpha,job-listings,", "alpha,job-listings\u200b,", 1), encoding="utf-8")
+    text = to_text(validate(package))
+    assert "[job-listings\\u200b]" in text and "job-listings\u200b" not in text
+
+
 def test_a_value_is_cut_only_past_the_stated_length_and_says_how_long_it_is() -> None:
     assert shown("x" * SHOWN_LENGTH) == "x" * SHOWN_LENGTH
     assert shown("y" * (SHOWN_LENGTH + 5)) == "y" * SHOWN_LENGTH + f"… ({SHOWN_LENGTH + 5} characters in all)"
