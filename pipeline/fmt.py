@@ -14,10 +14,8 @@ import io
 import unicodedata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .files import remove_leftovers, write_atomic
 from .package import Package, Resource, load_package
@@ -142,10 +140,6 @@ def plan(
         if fatal:  # reported as validate reports them: where the row's cells start to shift
             problems += [p for p in name_shifts(resource, table, found) if p.code not in MECHANICAL]
             continue
-        returns = _carriage_returns(resource, table)
-        if returns:
-            problems += returns
-            continue
         header = [clean_cell(label) for label in table.header]
         labels = _header_problems(resource, header)
         if labels:
@@ -162,28 +156,6 @@ def _header_problems(resource: Resource, header: list[str]) -> list[Problem]:
     from .validation import check_header
 
     return check_header(resource, header)
-
-
-def _carriage_returns(resource: Resource, table: RawTable) -> list[Problem]:
-    """A carriage return inside a quoted cell: validate reports it (a CRLF line ending and a
-    control character), and fmt cannot say which line break was meant, so it stops there."""
-    problems = []
-    for index in range(table.table.num_columns):
-        column = table.table.column(index)
-        hits = pc.match_substring(column, "\r").to_numpy(zero_copy_only=False)
-        for row in np.flatnonzero(hits)[:10]:
-            problems.append(
-                Problem(
-                    "line-ending",
-                    resource.path,
-                    int(table.lines[row]),
-                    index + 1,
-                    table.header[index] if index < len(table.header) else None,
-                    None,
-                    "a carriage return inside a quoted cell; expected LF line breaks only (fix it by hand)",
-                )
-            )
-    return problems
 
 
 def describe(changed: list[str], problems: list[Problem], check: bool = False) -> str:

@@ -117,7 +117,7 @@ def read_table(
     newlines, quotes = scan.newlines, scan.quotes
     # a carriage return is a byte below 32 that is not a line feed: looked for only if one is there
     unusual = scan.low > len(newlines)
-    structural = unusual and _check_line_endings(buf, newlines, problem)
+    structural = unusual and _check_line_endings(buf, newlines, quotes, problem)
     structural = _check_quotes(buf, newlines, quotes, problem) or structural
     if structural:
         return None, problems
@@ -324,9 +324,14 @@ def _cells_per_record(buf: np.ndarray, quotes: np.ndarray, ends: np.ndarray) -> 
     return np.bincount(record, minlength=len(ends))[: len(ends)] + 1
 
 
-def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, problem) -> bool:
-    """Report CRLF and lone CR; a lone CR makes the structure ambiguous."""
+def _check_line_endings(buf: np.ndarray, newlines: np.ndarray, quotes: np.ndarray, problem) -> bool:
+    """Report CRLF and lone CR line endings; a lone CR makes the structure ambiguous. A
+    carriage return inside a quoted cell ends no line: it is the cell's text, which the
+    cell's check reports as a control character (fmt keeps it, and cannot tell which break
+    was meant)."""
     returns = _where(buf, CR)
+    if len(quotes) and len(returns):
+        returns = returns[np.searchsorted(quotes, returns) % 2 == 0]
     if not len(returns):
         return False
     before_lf = returns[(returns + 1 < len(buf))]
