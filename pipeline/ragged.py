@@ -39,22 +39,25 @@ def shift_starts(resource: Resource, header: list[str], rows: dict[int, list[str
     fits = [_fits(resource, specs[position], sorted(texts)) for position, texts in enumerate(wanted)]
     keys = {name for fields, _, _ in resource.foreign_keys() for name in fields}
     free = [spec is not None and is_text(spec) and spec["name"] not in keys for spec in specs]
+    needed = [spec is not None and _required(resource, spec) for spec in specs]
     out = {}
     for line, options in hypotheses.items():
-        out[line] = min(options, key=partial(_score, fits, free, len(rows[line])))[0]
+        out[line] = min(options, key=partial(_score, fits, free, needed, len(rows[line])))[0]
     return out
 
 
-def _score(fits: list[dict[str, bool]], free: list[bool], count: int, option: tuple) -> tuple:
+def _score(fits: list[dict[str, bool]], free: list[bool], needed: list[bool], count: int, option: tuple) -> tuple:
     """How well a place for the shift explains the row: fewer broken cells first (a comma
-    beside an empty piece counts as one: text is rarely split there); then, for an extra
+    beside an empty piece counts as one: text is rarely split there; a cell left out under a
+    field that requires a value counts as one); then, for an extra
     cell, a free-text field that is no key (where commas are) and the earlier one; for a cell
-    too few, a row cut short rather than a cell left out inside it (which must explain more)."""
+    too few, a row cut short rather than a cell left out inside it, which must explain more:
+    every cell in its place, or one broken cell fewer."""
     start, placed, odd = option
-    broken = sum(1 for p, text in enumerate(placed) if text is not None and not fits[p][text]) + odd
+    broken = sum(1 for p, text in enumerate(placed) if (needed[p] if text is None else not fits[p][text])) + odd
     if count > len(placed):  # free text first, then cells added past the last field, then the rest
         return (broken, 1 if start == len(placed) else 2 * (not free[start]), start)
-    return (broken + (start < count), -start)
+    return (broken + (start < count and broken > 0), -start)
 
 
 def _hypotheses(cells: list[str], width: int) -> list[tuple[int, list[str | None], bool]]:
@@ -89,9 +92,12 @@ def _fits(resource: Resource, spec: dict | None, texts: list[str]) -> dict[str, 
     enum = constraints.get("enum")
     if enum and spec.get("type", "string") in ("string", "any") and all(isinstance(v, str) for v in enum):
         ok = pc.and_(ok, pc.is_in(arr, pa.array(enum, pa.string())))
-    required = bool(constraints.get("required")) or spec["name"] in resource.primary_key
-    ok = pc.if_else(missing, pa.scalar(not required), ok)
+    ok = pc.if_else(missing, pa.scalar(not _required(resource, spec)), ok)
     return dict(zip(texts, ok.to_pylist(), strict=True))
+
+
+def _required(resource: Resource, spec: dict) -> bool:
+    return bool(spec.get("constraints", {}).get("required")) or spec["name"] in resource.primary_key
 
 
 def name_shifts(resource: Resource, table: RawTable, problems: list[Problem]) -> list[Problem]:
@@ -129,7 +135,8 @@ def name_shifts(resource: Resource, table: RawTable, problems: list[Problem]) ->
                 continue
             message = (
                 f"{p.message}: a cell left out? The cells stop matching their fields at {where}, where the "
-                "shift starts; the cells from there on are not judged until it is fixed"
+                "shift starts: add the cell there (an empty one is two commas side by side, ,,); the cells from "
+                "there on are not judged until it is fixed"
             )
         out.append(Problem(p.code, p.path, p.line, start + 1, name, p.value, message))
     return out

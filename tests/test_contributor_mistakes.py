@@ -78,6 +78,9 @@ MISTAKES = [
      [replace(M, "beta-users-2013,beta,monthly-active-users,job-seekers,250000",
               "beta-users-2013,beta,monthly-actives,250000")],
      [("constraint-error", M, 3, 3, "measure", "monthly-actives"), ("missing-cell", M, 3, 4, "segment", None)]),
+    ("an empty note left out, the row's source after it",
+     [replace(F, "alpha,job-listings,,s-one", "alpha,job-listings,s-one")],
+     [("missing-cell", F, 2, 3, "note", None)]),
     ("a row cut short after a wrong feature",
      [replace(F, "beta,messaging,,s-two", "beta,bogus")],
      [("constraint-error", F, 3, 2, "feature", "bogus"), ("missing-cell", F, 3, 3, "note", None)]),
@@ -283,8 +286,9 @@ def test_a_row_with_a_cell_left_out_names_where_its_cells_start_to_shift(package
     [problem] = validate(package).problems
     assert (problem.code, problem.column, problem.field) == ("missing-cell", 4, "segment")
     assert problem.message.endswith(
-        "a cell left out? The cells stop matching their fields at segment (column 4), where the shift starts; "
-        "the cells from there on are not judged until it is fixed"
+        "a cell left out? The cells stop matching their fields at segment (column 4), where the shift starts: "
+        "add the cell there (an empty one is two commas side by side, ,,); the cells from there on are not "
+        "judged until it is fixed"
     )
 
 
