@@ -386,11 +386,15 @@ def resource_schema(
     parsed: ParsedPackage,
     suspects: frozenset[str] = frozenset({"control", "whitespace", "formula"}),
 ) -> tuple[pdr.DataFrameSchema, dict[tuple[str | None, str], Finding]]:
-    """The pandera schema of one resource's raw cells, keys and row order."""
+    """The pandera schema of one resource's raw cells, keys and row order. The checks of
+    whole rows (keys, row order) are checks of the column their problem is reported on:
+    pandera gathers a failing row of a frame-wide check as every cell of it, which took
+    seconds for a file whose every row failed."""
     cells = parsed[resource.name]
     findings: dict[tuple[str | None, str], Finding] = {}
     pk = resource.primary_key
-    columns = {}
+    column_checks: dict[str, list[pdr.Check]] = {}
+    nullable: dict[str, bool] = {}
     for spec in resource.fields:
         name = spec["name"]
         if name not in frame:
@@ -412,43 +416,51 @@ def resource_schema(
             findings[(name, "field_uniqueness")] = Finding(
                 "unique-error", "the value repeats; expected unique values", name
             )
-        columns[name] = pdr.Column(nullable=not (constraints.get("required") or in_pk), checks=checks)
+        column_checks[name], nullable[name] = checks, not (constraints.get("required") or in_pk)
 
-    frame_checks = []
+    def row_check(fn: Callable, check_name: str, finding: Finding) -> None:
+        column_checks[finding.field].append(frame_check(fn, check_name))
+        findings[(finding.field, check_name)] = finding
+
     present_pk = [f for f in pk if f in frame]
     if present_pk == pk and pk:
         neighbours = Neighbours([cells[f] for f in pk])
-        unique_key = _unique_rows([cells[f] for f in pk], neighbours)
-        frame_checks.append(frame_check(unique_key, "multiple_fields_uniqueness"))
-        findings[(None, "multiple_fields_uniqueness")] = Finding(
-            "primary-key", f"the primary key ({', '.join(pk)}) repeats; expected each row to have its own", pk[0]
+        keys = ", ".join(pk)
+        row_check(
+            _unique_rows([cells[f] for f in pk], neighbours),
+            "multiple_fields_uniqueness",
+            Finding("primary-key", f"the primary key ({keys}) repeats; expected each row to have its own", pk[0]),
         )
-        frame_checks.append(frame_check(_sorted(neighbours), "row-order"))
-        findings[(None, "row-order")] = Finding(
+        row_check(
+            _sorted(neighbours),
             "row-order",
-            f"the row sorts before the row above it; expected rows sorted by {', '.join(pk)} (run make fmt)",
-            pk[0],
+            Finding(
+                "row-order",
+                f"the row sorts before the row above it; expected rows sorted by {keys} (run make fmt)",
+                pk[0],
+            ),
         )
     for key in resource.schema.get("uniqueKeys", []):
         fields = [key] if isinstance(key, str) else list(key)
         if all(f in frame for f in fields):
-            check_name = "unique-key:" + ",".join(fields)
-            frame_checks.append(frame_check(_unique_rows([cells[f] for f in fields]), check_name))
-            findings[(None, check_name)] = Finding(
-                "unique-error", f"the values of ({', '.join(fields)}) repeat; expected them unique", fields[0]
+            message = f"the values of ({', '.join(fields)}) repeat; expected them unique"
+            row_check(
+                _unique_rows([cells[f] for f in fields]),
+                "unique-key:" + ",".join(fields),
+                Finding("unique-error", message, fields[0]),
             )
     for fields, target_name, ref_fields in resource.foreign_keys():
         if target_name not in parsed or not all(f in frame for f in fields):
             continue
         theirs = parsed[target_name]
         target = [theirs[f] for f in ref_fields] if all(f in theirs for f in ref_fields) else None
-        check_name = f"foreign-key:{','.join(fields)}"
         lookup = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
-        frame_checks.append(frame_check(_foreign_key([cells[f] for f in fields], target, lookup), check_name))
-        findings[(None, check_name)] = Finding(
-            "foreign-key",
-            f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one",
-            fields[0],
+        message = f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one"
+        row_check(
+            _foreign_key([cells[f] for f in fields], target, lookup),
+            f"foreign-key:{','.join(fields)}",
+            Finding("foreign-key", message, fields[0]),
         )
-    schema = pdr.DataFrameSchema(columns, checks=frame_checks, name=resource.name)
+    columns = {name: pdr.Column(nullable=nullable[name], checks=checks) for name, checks in column_checks.items()}
+    schema = pdr.DataFrameSchema(columns, name=resource.name)
     return schema, findings

@@ -55,16 +55,19 @@ def _problems_from(
     findings: dict,
     raw: pd.DataFrame,
     positions: dict[str, int] | None = None,
+    raw_cells: bool = False,
 ) -> list[Problem]:
     """Turn pandera's failure cases into problems; the index is already the line.
 
     A frame-wide check fails whole rows: it is reported once per row, on the field it
-    concerns, with that field's raw cell as the value.
+    concerns, with that field's raw cell as the value; so is a column's check with
+    ``raw_cells`` (the rules, which judge typed values).
     """
     cases = error.failure_cases
     columns = positions or {name: i + 1 for i, name in enumerate(resource.field_names)}
     problems = []
     seen: set[tuple[str, object]] = set()
+    raw_value = _RawValues(raw)
     for context, column, check, value, line in zip(
         cases["schema_context"], cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
     ):
@@ -75,11 +78,14 @@ def _problems_from(
             seen.add((check, line))
             finding = findings.get((None, check)) or Finding("constraint-error", f"failed check {check}")
             field = finding.field
-            text = _raw_value(raw, field, line)
+            text = raw_value(field, line)
         else:
             finding = findings.get((column, check)) or Finding("constraint-error", f"failed check {check}", column)
             field = column
-            text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            if raw_cells:
+                text = raw_value(field, line)
+            else:
+                text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
         problems.append(Problem(finding.code, resource.path, line, columns.get(field), field, text, finding.message))
     return problems
 
@@ -195,17 +201,23 @@ def rule_jobs(
             return _run(resource)
 
     def _run(resource: Resource) -> list[Problem]:
-        checks, findings = [], {}
+        # Each rule is a check of the column its problem is reported on (see checks.resource_schema),
+        # judging the whole typed frame.
+        checks: dict[str, list[pdr.Check]] = {}
+        findings = {}
+        frame = typed[resource.name]
         for index, rule in enumerate(r for r in rules if r.resource == resource.name):
             name = f"{rule.code}#{index}"
-            checks.append(frame_check(lambda df, fn=rule.check: fn(df, typed), name))
-            findings[(None, name)] = Finding(rule.code, rule.message, rule.field)
+            checks.setdefault(rule.field, []).append(frame_check(lambda _, fn=rule.check: fn(frame, typed), name))
+            findings[(rule.field, name)] = Finding(rule.code, rule.message, rule.field)
         if not checks:
             return []
+        columns = {field: pdr.Column(nullable=True, checks=found) for field, found in checks.items()}
         try:
-            pdr.DataFrameSchema(checks=checks, name=resource.name).validate(typed[resource.name], lazy=True)
+            pdr.DataFrameSchema(columns, name=resource.name).validate(frame, lazy=True)
         except pdr.errors.SchemaErrors as error:
-            return _problems_from(resource, error, findings, frames[resource.name], parsed.columns.get(resource.name))
+            positions = parsed.columns.get(resource.name)
+            return _problems_from(resource, error, findings, frames[resource.name], positions, raw_cells=True)
         return []
 
     jobs = [
@@ -214,8 +226,24 @@ def rule_jobs(
     return [(0, lambda: problems), *jobs] if problems else jobs
 
 
-def _raw_value(frame: pd.DataFrame, field: str | None, line: int | None) -> str | None:
-    if field is None or line is None or field not in frame:
-        return None
-    value = frame[field].get(line)
-    return None if value is None or pd.isna(value) else str(value)
+class _RawValues:
+    """The raw cell of a field on a line, looked up one by one for the first few and then
+    from the whole column at once: a rule that fails on every row of a large file would
+    otherwise look up each row's cell in the frame's index."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self.asked: dict[str, int] = {}
+        self.columns: dict[str, dict] = {}
+
+    def __call__(self, field: str | None, line: int | None) -> str | None:
+        if field is None or line is None or field not in self.frame:
+            return None
+        if field in self.columns:
+            value = self.columns[field].get(line)
+        else:
+            self.asked[field] = self.asked.get(field, 0) + 1
+            if self.asked[field] > 100:
+                self.columns[field] = dict(zip(self.frame.index, self.frame[field].tolist(), strict=True))
+            value = self.frame[field].get(line)
+        return None if value is None or pd.isna(value) else str(value)
