@@ -622,34 +622,31 @@ def check_keys(
     names = set(resource.field_names)
     problems = []
 
-    key = "primaryKey"  # the property judged, whose line a problem points at
-
-    def bad(message: str) -> None:
-        line = _locate_key(resource.schema_text, key) if resource.schema_text else None
+    def bad(message: str, prop: str = "foreignKeys") -> None:
+        """A problem on the line of the schema's property ``prop``."""
+        line = _locate_key(resource.schema_text, prop) if resource.schema_text else None
         problems.append(Problem("schema-error", rel, line, None, None, None, message))
 
-    def check_fields(value: object, what: str) -> list[str] | None:
+    def check_fields(value: object, what: str, prop: str) -> list[str] | None:
         if not (
             isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(v, str) for v in value))
         ):
-            bad(f"{what} must be a field name or a non-empty list of them")
+            bad(f"{what} must be a field name or a non-empty list of them", prop)
             return None
         fields = _as_list(value)
         for name in fields:
             if name not in names:
-                bad(f"{what} names field {name!r}, which the schema does not have")
+                bad(f"{what} names field {name!r}, which the schema does not have", prop)
         return fields
 
     if "primaryKey" in schema:
-        check_fields(schema["primaryKey"], "primaryKey")
-    key = "uniqueKeys"
+        check_fields(schema["primaryKey"], "primaryKey", "primaryKey")
     unique = schema.get("uniqueKeys", [])
     if not isinstance(unique, list):
-        bad("'uniqueKeys' must be a list")
+        bad("'uniqueKeys' must be a list", "uniqueKeys")
         unique = []
     for key in unique:
-        check_fields(key, "a uniqueKey")
-    key = "foreignKeys"
+        check_fields(key, "a uniqueKey", "uniqueKeys")
     foreign = schema.get("foreignKeys", [])
     if not isinstance(foreign, list):
         bad("'foreignKeys' must be a list")
@@ -658,7 +655,7 @@ def check_keys(
         if not isinstance(fk, dict) or not isinstance(fk.get("reference"), dict):
             bad("each foreign key needs 'fields' and a 'reference' object")
             continue
-        fields = check_fields(fk.get("fields"), "a foreign key")
+        fields = check_fields(fk.get("fields"), "a foreign key", "foreignKeys")
         ref = fk["reference"]
         target_name = ref.get("resource") or resource.name
         if not isinstance(target_name, str):

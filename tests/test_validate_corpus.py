@@ -638,7 +638,7 @@ def test_a_foreign_key_to_a_resource_the_package_lacks_names_its_fields(package:
 @pytest.mark.parametrize(
     ("key", "value"),
     [("primaryKey", ["nope"]), ("foreignKeys", [{"fields": "nope", "reference": {"resource": "", "fields": "x"}}]),
-     ("uniqueKeys", 3), ("missingValues", "x"), ("fields", {})],
+     ("uniqueKeys", 3), ("uniqueKeys", [["nope"]]), ("missingValues", "x"), ("fields", {})],
 )
 def test_a_schema_property_that_is_wrong_is_reported_on_its_line(package: Path, key: str, value: object) -> None:
     schema = package.parent / "schemas" / "features.json"
