@@ -369,12 +369,11 @@ def _sorted(neighbours: Neighbours) -> Callable:
     return check
 
 
-def frame_check(fn: Callable[[pd.DataFrame], pd.Series], name: str) -> pdr.Check:
-    """A check of whole rows, every row judged. pandera would pass the rows whose every cell
-    is missing, and looks for them anew for each check over every column of the frame. There
-    are none to find: a row of missing cells is a blank row, reported and set aside; and in
-    the typed frames of the rules, a row with no value left holds a cell that is not of its
-    type, whose problem already keeps the rules from being reported on that row."""
+def row_check(fn: Callable[[pd.Series], pd.Series], name: str) -> pdr.Check:
+    """A check that judges whole rows (a key, the row order, a rule), set on the column its
+    problem is reported on: every row judged, a missing cell included, since the check
+    itself says what a missing value means. (pandera gathers each failing row of a check
+    of the whole frame as every cell of it, which took seconds when every row failed.)"""
     return pdr.Check(fn, name=name, ignore_na=False)
 
 
@@ -418,20 +417,20 @@ def resource_schema(
             )
         column_checks[name], nullable[name] = checks, not (constraints.get("required") or in_pk)
 
-    def row_check(fn: Callable, check_name: str, finding: Finding) -> None:
-        column_checks[finding.field].append(frame_check(fn, check_name))
+    def add_row_check(fn: Callable, check_name: str, finding: Finding) -> None:
+        column_checks[finding.field].append(row_check(fn, check_name))
         findings[(finding.field, check_name)] = finding
 
     present_pk = [f for f in pk if f in frame]
     if present_pk == pk and pk:
         neighbours = Neighbours([cells[f] for f in pk])
         keys = ", ".join(pk)
-        row_check(
+        add_row_check(
             _unique_rows([cells[f] for f in pk], neighbours),
             "multiple_fields_uniqueness",
             Finding("primary-key", f"the primary key ({keys}) repeats; expected each row to have its own", pk[0]),
         )
-        row_check(
+        add_row_check(
             _sorted(neighbours),
             "row-order",
             Finding(
@@ -444,7 +443,7 @@ def resource_schema(
         fields = [key] if isinstance(key, str) else list(key)
         if all(f in frame for f in fields):
             message = f"the values of ({', '.join(fields)}) repeat; expected them unique"
-            row_check(
+            add_row_check(
                 _unique_rows([cells[f] for f in fields]),
                 "unique-key:" + ",".join(fields),
                 Finding("unique-error", message, fields[0]),
@@ -456,7 +455,7 @@ def resource_schema(
         target = [theirs[f] for f in ref_fields] if all(f in theirs for f in ref_fields) else None
         lookup = partial(parsed.positions, resource.name, fields[0], target_name, ref_fields[0])
         message = f"no row of {target_name} has {', '.join(ref_fields)} equal to this value; expected an existing one"
-        row_check(
+        add_row_check(
             _foreign_key([cells[f] for f in fields], target, lookup),
             f"foreign-key:{','.join(fields)}",
             Finding("foreign-key", message, fields[0]),

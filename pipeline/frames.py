@@ -16,7 +16,7 @@ import pandera.pandas as pdr
 import pyarrow as pa
 
 from .cells import Cells, ParsedPackage, ParsedTable, key_codes
-from .checks import Finding, arrow_of, frame_check, resource_schema
+from .checks import Finding, arrow_of, resource_schema, row_check
 from .package import Package, Resource
 from .phases import phase
 from .read import RawTable
@@ -57,35 +57,22 @@ def _problems_from(
     positions: dict[str, int] | None = None,
     raw_cells: bool = False,
 ) -> list[Problem]:
-    """Turn pandera's failure cases into problems; the index is already the line.
-
-    A frame-wide check fails whole rows: it is reported once per row, on the field it
-    concerns, with that field's raw cell as the value; so is a column's check with
-    ``raw_cells`` (the rules, which judge typed values).
-    """
+    """Turn pandera's failure cases into problems; the index is already the line. Every
+    check is a column's (``checks.row_check`` for whole rows); with ``raw_cells`` (the rules,
+    which judge typed values) a problem shows the cell's raw text, not the typed value."""
     cases = error.failure_cases
     columns = positions or {name: i + 1 for i, name in enumerate(resource.field_names)}
     problems = []
-    seen: set[tuple[str, object]] = set()
     raw_value = _RawValues(raw)
-    for context, column, check, value, line in zip(
-        cases["schema_context"], cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
+    for field, check, value, line in zip(
+        cases["column"], cases["check"], cases["failure_case"], cases["index"], strict=True
     ):
         line = None if pd.isna(line) else int(line)
-        if context == "DataFrameSchema":
-            if (check, line) in seen:
-                continue
-            seen.add((check, line))
-            finding = findings.get((None, check)) or Finding("constraint-error", f"failed check {check}")
-            field = finding.field
+        finding = findings.get((field, check)) or Finding("constraint-error", f"failed check {check}", field)
+        if raw_cells:
             text = raw_value(field, line)
         else:
-            finding = findings.get((column, check)) or Finding("constraint-error", f"failed check {check}", column)
-            field = column
-            if raw_cells:
-                text = raw_value(field, line)
-            else:
-                text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            text = None if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
         problems.append(Problem(finding.code, resource.path, line, columns.get(field), field, text, finding.message))
     return problems
 
@@ -208,7 +195,7 @@ def rule_jobs(
         frame = typed[resource.name]
         for index, rule in enumerate(r for r in rules if r.resource == resource.name):
             name = f"{rule.code}#{index}"
-            checks.setdefault(rule.field, []).append(frame_check(lambda _, fn=rule.check: fn(frame, typed), name))
+            checks.setdefault(rule.field, []).append(row_check(lambda _, fn=rule.check: fn(frame, typed), name))
             findings[(rule.field, name)] = Finding(rule.code, rule.message, rule.field)
         if not checks:
             return []
